@@ -86,6 +86,8 @@ export interface KeyService {
    * pseudonyms stay stable.
    */
   pseudonymKey(purpose: 'token-hmac' | 'token-siv'): Promise<SecretKey>;
+  /** The master key version that wraps new data keys, for lineage (id and version only). */
+  describeDataKey?(): Promise<KeyRef>;
 }
 
 /**

@@ -17,6 +17,10 @@ export type Cell = string | number | boolean | null;
 export interface Row {
   readonly rowNumber: number;
   readonly cells: Cell[];
+  /** A structural problem found while decoding (wrong field count, invalid JSON line...). */
+  readonly issue?: { readonly rule: string; readonly message: string };
+  /** The raw record text, kept only for rows that could not be decoded into cells. */
+  readonly raw?: string;
 }
 
 /**

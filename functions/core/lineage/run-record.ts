@@ -15,6 +15,8 @@ export interface ObjectDigest {
   /** What the object is, for readers of lineage. */
   readonly role: 'input' | 'curated' | 'quarantine-rows' | 'quarantine-file' | 'quarantine-report' | 'aggregates' | 'subject-index' | 'manifest';
   readonly rows?: number;
+  /** For subject indexes: false when some rows could not be tokenised, so erasure must scan the object. */
+  readonly exhaustive?: boolean;
 }
 
 export interface RunCounts {
@@ -100,6 +102,8 @@ export interface RunRecord {
   readonly codeVersion: string;
   readonly timings: { readonly startedAt: string; readonly endedAt: string; readonly ms: number; readonly stages?: Readonly<Record<string, number>> };
   readonly error?: { readonly class: string; readonly message: string; readonly rule?: string };
+  /** Why the ingest-time DP releases were refused (budget), when they were. */
+  readonly budgetRefusal?: string;
   /** Chunks of a parallel run. */
   readonly chunks?: readonly { readonly index: number; readonly rows: number }[];
 }
