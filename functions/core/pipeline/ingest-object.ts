@@ -47,6 +47,36 @@ import { publishAggregates } from './publish-aggregates.ts';
 
 const PREVIOUS_PROFILES_FOR_DRIFT = 5;
 
+/** Metadata key the pipeline sets on objects it rewrites itself (erasure), so they are not ingested again. */
+export const ORIGIN_METADATA = 'pp-origin';
+
+function skippedRecord(dataset: string, input: IngestInput, at: Date, ports: Ports): RunRecord {
+  const now = ports.clock.now().toISOString();
+  return {
+    id: `skip-${sha256Hex(input.key, at.toISOString()).slice(0, 16)}`,
+    kind: 'run',
+    dataset,
+    at: now,
+    status: 'SKIPPED',
+    idempotencyKey: '',
+    runKey: '',
+    input: { bucket: 'ingest', key: input.key, size: 0, sha256: '', role: 'input', format: 'csv', compression: 'none' },
+    contract: { hash: '', source: 'none', inferred: false },
+    policy: { hash: '', version: '' },
+    plan: [],
+    counts: { rowsIn: 0, rowsPublished: 0, rowsQuarantined: 0, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: true },
+    outputs: [],
+    keys: [],
+    budget: [],
+    profile: [],
+    drift: [],
+    quarantineReasons: {},
+    formulaCellsNeutralised: 0,
+    codeVersion: '',
+    timings: { startedAt: now, endedAt: now, ms: 0 },
+  };
+}
+
 export async function ingestObject(ports: Ports, input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
   const config: PipelineConfig = { ...DEFAULT_PIPELINE_CONFIG, ...options.config };
   const policy = options.policy ?? DEFAULT_POLICY;
@@ -54,6 +84,10 @@ export async function ingestObject(ports: Ports, input: IngestInput, options: In
 
   const head = await ports.objects.head('ingest', input.key);
   if (!head) throw new PrivacyPipelineError('input object not found', { file: input.key, rule: 'not-found' });
+  if (head.metadata[ORIGIN_METADATA] === 'erasure') {
+    // Erasure rewrote this raw object in place; its rows were already published (or removed).
+    return { status: 'SKIPPED', duplicate: true, record: skippedRecord(dataset, input, head.lastModified, ports), contract: undefined };
+  }
   const etag = input.etag ?? head.etag;
   // The version is left out on purpose: the same bytes uploaded again under the same key are the
   // same input, and must not be published twice.

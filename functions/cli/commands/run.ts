@@ -1,0 +1,107 @@
+/**
+ * `privacy-pipeline run <file...>`: what happens when a data engineer drops a file into the
+ * ingest bucket, on the local embedded store.
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors.ts';
+import { ingestObject } from '../../core/pipeline/ingest-object.ts';
+import type { IngestResult } from '../../core/pipeline/ingest-types.ts';
+import { isValidDatasetName } from '../../core/pipeline/object-keys.ts';
+import { parsePolicy } from '../../core/pseudonymise/policy.ts';
+import type { CliContext } from '../cli-context.ts';
+import { renderRunSummary } from '../format-run.ts';
+import { ExitCode, EXIT } from '../main.ts';
+
+interface RunOptions {
+  dataset?: string;
+  contract?: string;
+  policy?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+export function registerRun(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .description('ingest files: validate, detect PII, pseudonymise, aggregate, encrypt and record lineage')
+    .argument('<file...>', 'CSV or JSON Lines files, optionally .gz')
+    .option('-d, --dataset <name>', "dataset name (default: the file name's stem)")
+    .option('-c, --contract <file>', 'dataset contract (YAML or JSON); default: <dataset>.contract.yaml beside the file, then the home folder')
+    .option('--policy <file>', 'privacy policy (YAML or JSON) mapping entities to operators')
+    .option('--json', 'print the lineage records as JSON')
+    .option('--no-progress', 'no progress bar')
+    .addHelpText('after', '\nExit codes: 0 all published, 1 a file or some rows were quarantined, 2 usage error.')
+    .action(async (files: string[], opts: RunOptions, cmd: Command) => {
+      const home = cmd.optsWithGlobals().home as string | undefined;
+      const ports = await ctx.ports(home);
+      const policy = opts.policy ? parsePolicy(await readFile(resolve(ctx.io.cwd, opts.policy), 'utf8'), opts.policy) : undefined;
+      const results: { file: string; result: IngestResult }[] = [];
+      for (const file of files) {
+        const path = resolve(ctx.io.cwd, file);
+        if (!existsSync(path)) throw new UsageError(`${file}: no such file`, { file });
+        const dataset = opts.dataset ?? datasetFromFileName(file);
+        const contract = await findContract(ctx, path, dataset, opts.contract);
+        const size = (await stat(path)).size;
+        const key = `${dataset}/${basename(path)}`;
+        await ports.objects.put('ingest', key, createReadStream(path, { highWaterMark: 1 << 20 }), {
+          metadata: { 'pp-source': 'cli' },
+          encryptionContext: { dataset },
+        });
+        const bar = progressBar(ctx, size, opts);
+        try {
+          const result = await ingestObject(
+            ports,
+            { key, dataset, ...(contract ? { contract } : {}) },
+            { ...(policy ? { policy } : {}), ...(bar ? { onProgress: (n: number) => bar.update(n) } : {}) },
+          );
+          results.push({ file, result });
+        } finally {
+          bar?.stop();
+        }
+      }
+      if (opts.json) {
+        ctx.out(JSON.stringify(results.map(({ file, result }) => ({ file, duplicate: result.duplicate, ...result.record })), null, 2));
+      } else {
+        for (const { file, result } of results) {
+          for (const line of renderRunSummary(ctx, file, result.record, { duplicate: result.duplicate })) ctx.out(line);
+          ctx.out();
+        }
+      }
+      const rejected = results.some(({ result: r }) => r.record.status !== 'COMPLETE' || r.record.counts.rowsQuarantined > 0);
+      if (rejected) throw new ExitCode(EXIT.rejected);
+    });
+}
+
+/** `Customers 2024.csv.gz` → `customers-2024`. */
+export function datasetFromFileName(file: string): string {
+  const stem = basename(file).split('.')[0] ?? '';
+  const name = stem.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^[-_]+|-+$/g, '').slice(0, 63);
+  if (!isValidDatasetName(name)) throw new UsageError(`${file}: cannot derive a dataset name from the file name; pass --dataset NAME`, { file });
+  return name;
+}
+
+async function findContract(ctx: CliContext, path: string, dataset: string, explicit: string | undefined) {
+  if (explicit) {
+    const file = resolve(ctx.io.cwd, explicit);
+    if (!existsSync(file)) throw new UsageError(`${explicit}: contract file not found`, { file: explicit });
+    return { text: await readFile(file, 'utf8'), source: explicit };
+  }
+  for (const ext of ['yaml', 'yml', 'json']) {
+    const beside = join(dirname(path), `${dataset}.contract.${ext}`);
+    if (existsSync(beside)) return { text: await readFile(beside, 'utf8'), source: beside };
+  }
+  return undefined; // the pipeline then asks the home folder's contract store, then infers
+}
+
+function progressBar(ctx: CliContext, size: number, opts: RunOptions): SingleBar | undefined {
+  if (opts.json || opts.progress === false || !ctx.io.stderr.isTTY || size < 8 * 1024 * 1024) return undefined;
+  const bar = new SingleBar(
+    { format: '  {bar} {percentage}% | {value}/{total} bytes | {eta_formatted} left', stream: ctx.io.stderr as NodeJS.WritableStream, hideCursor: true, clearOnComplete: true },
+  );
+  bar.start(size, 0);
+  return bar;
+}
