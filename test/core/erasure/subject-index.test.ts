@@ -66,7 +66,7 @@ describe('SubjectIndexBuilder / subjectIndexMayContain', () => {
 
     const left = new SubjectIndexBuilder();
     const right = new SubjectIndexBuilder();
-    tokens.forEach((t, i) => (i % 3 === 0 ? left : right).add(t));
+    for (const [i, t] of tokens.entries()) (i % 3 === 0 ? left : right).add(t);
     right.add(tokens[0] as string); // overlap
     left.merge(right);
     expect(left.count).toBe(tokens.length);

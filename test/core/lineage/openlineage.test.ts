@@ -101,6 +101,16 @@ function allEvents(): OpenLineageEvent[] {
   return [...RUNS.flatMap(([, , make]) => toOpenLineageEvents(make(), OPTS)), ...OTHER_RECORDS.flatMap((r) => lineageRecordToOpenLineage(r, OPTS))];
 }
 
+/** The object at a path inside an event; throws when a step is missing, so no check passes vacuously. */
+function at(o: unknown, ...path: (string | number)[]): Json {
+  let cur = o;
+  for (const p of path) {
+    if (typeof cur !== 'object' || cur === null) throw new Error(`no ${path.join('.')}`);
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  if (typeof cur !== 'object' || cur === null) throw new Error(`no object at ${path.join('.')}`);
+  return cur as Json;
+}
 const outputNamed = (event: OpenLineageEvent, suffix: string) => (event.outputs as Json[]).find((o) => (o.name as string).endsWith(suffix)) as Json;
 const facetsOf = (d: Json) => d.facets as Record<string, Json>;
 
@@ -121,9 +131,9 @@ describe('toOpenLineageEvents', () => {
   });
 
   it('derives a deterministic UUIDv7 runId from the record id and start time', () => {
-    const a = (toOpenLineageEvents(completeRun(), OPTS)[0]?.run as Json).runId as string;
+    const a = at(toOpenLineageEvents(completeRun(), OPTS), 0, 'run').runId as string;
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect((toOpenLineageEvents(completeRun(), OPTS)[1]?.run as Json).runId).toBe(a);
+    expect(at(toOpenLineageEvents(completeRun(), OPTS), 1, 'run').runId).toBe(a);
     expect(deterministicRunId('run-7c1e0f2a-customers-1', '2025-03-01T10:15:00.123Z')).toBe(a);
     expect(deterministicRunId('run-7c1e0f2a-customers-2', '2025-03-01T10:15:00.123Z')).not.toBe(a);
     // The timestamp leads, so ids sort by start time.
@@ -142,8 +152,8 @@ describe('toOpenLineageEvents', () => {
     expect(outFields.find((f) => f.name === 'email')).toMatchObject({ type: 'string' });
     expect(outFields.find((f) => f.name === 'amount')).toMatchObject({ type: 'number' });
 
-    const fields = facetsOf(curated).columnLineage?.fields as Record<string, { inputFields: Json[] }>;
-    const t = (col: string) => (fields[col]?.inputFields[0]?.transformations as Json[])[0];
+    const fields = at(curated, 'facets', 'columnLineage', 'fields');
+    const t = (col: string) => at(fields, col, 'inputFields', 0, 'transformations', 0);
     // Table-driven: transformed columns mask, kept ones are identities; dropped ones are absent.
     const cases: [string, boolean, string][] = [
       ['email', true, 'TRANSFORMATION'],
@@ -157,14 +167,14 @@ describe('toOpenLineageEvents', () => {
     ];
     for (const [col, masking, subtype] of cases) expect(t(col), col).toMatchObject({ type: 'DIRECT', subtype, masking });
     expect(fields.internal_ref).toBeUndefined();
-    expect(fields.email?.inputFields[0]).toMatchObject({ namespace: 'privacy-pipeline://local/ingest', name: 'customers/customers-2025-03-01.csv', field: 'email' });
+    expect(at(fields, 'email', 'inputFields', 0)).toMatchObject({ namespace: 'privacy-pipeline://local/ingest', name: 'customers/customers-2025-03-01.csv', field: 'email' });
     const datasetLevel = facetsOf(curated).columnLineage?.dataset as Json[];
     expect(datasetLevel.map((d) => d.field).sort()).toEqual(['customer_id', 'email', 'phone']);
 
     const aggregates = outputNamed(end, 'aggregates.json');
-    const aggFields = facetsOf(aggregates).columnLineage?.fields as Record<string, { inputFields: Json[] }>;
-    expect(aggFields.value?.inputFields.map((f) => f.field)).toEqual(['amount']);
-    expect(aggFields.key?.inputFields.map((f) => f.field)).toEqual(['country']);
+    const aggFields = at(aggregates, 'facets', 'columnLineage', 'fields');
+    expect((at(aggFields, 'value').inputFields as Json[]).map((f) => f.field)).toEqual(['amount']);
+    expect((at(aggFields, 'key').inputFields as Json[]).map((f) => f.field)).toEqual(['country']);
   });
 
   it('reports data quality metrics and assertions on the input', () => {
@@ -310,10 +320,10 @@ describe('validation and privacy of every event', () => {
     ['producer not a URI', (e) => (e.producer = 'privacy pipeline')],
     ['job without name', (e) => delete (e.job as Json).name],
     ['facet without _producer', (e) => delete (facetsOf(e.job as Json).jobType as Json)._producer],
-    ['column lineage input field without field', (e) => delete ((facetsOf(outputNamed(e, 'part-00000.csv')).columnLineage?.fields as Record<string, { inputFields: Json[] }>).email?.inputFields[0] as Json).field],
-    ['masking not a boolean', (e) => ((((facetsOf(outputNamed(e, 'part-00000.csv')).columnLineage?.fields as Record<string, { inputFields: Json[] }>).email?.inputFields[0] as Json).transformations as Json[])[0]!.masking = 'yes')],
-    ['nullCount not an integer', (e) => ((((((e.inputs as Json[])[0] as Json).inputFacets as Record<string, Json>).dataQualityMetrics as Json).columnMetrics as Record<string, Json>).notes!.nullCount = 0.33)],
-    ['assertion without success', (e) => delete (((((e.inputs as Json[])[0] as Json).inputFacets as Record<string, Json>).dataQualityAssertions as Json).assertions as Json[])[0]!.success],
+    ['column lineage input field without field', (e) => delete at(outputNamed(e, 'part-00000.csv'), 'facets', 'columnLineage', 'fields', 'email', 'inputFields', 0).field],
+    ['masking not a boolean', (e) => (at(outputNamed(e, 'part-00000.csv'), 'facets', 'columnLineage', 'fields', 'email', 'inputFields', 0, 'transformations', 0).masking = 'yes')],
+    ['nullCount not an integer', (e) => (at(e, 'inputs', 0, 'inputFacets', 'dataQualityMetrics', 'columnMetrics', 'notes').nullCount = 0.33)],
+    ['assertion without success', (e) => delete at(e, 'inputs', 0, 'inputFacets', 'dataQualityAssertions', 'assertions', 0).success],
     ['outputStatistics rowCount a string', (e) => (((outputNamed(e, 'part-00000.csv').outputFacets as Record<string, Json>).outputStatistics as Json).rowCount = '3')],
     ['an unknown facet', (e) => (facetsOf(e.job as Json).mystery = { _producer: OPTS.producer, _schemaURL: 'https://example.com/x.json' })],
     ['custom facet missing recordId', (e) => delete (((e.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json).recordId],

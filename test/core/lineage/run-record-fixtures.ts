@@ -152,8 +152,9 @@ export function quarantinedRun(): RunRecord {
 
 /** Failed before anything was decoded: truncated gzip. No contract, no plan, no profile. */
 export function failedRun(): RunRecord {
+  const { risk: _risk, ...base } = completeRun();
   return {
-    ...completeRun(),
+    ...base,
     id: 'run-7c1e0f2a-orders-1',
     dataset: 'orders',
     status: 'FAILED',
