@@ -57,7 +57,8 @@ export class FsBudgetLedger implements BudgetLedger {
 
   async spend(dataset: string, amount: BudgetAmount, total: BudgetAmount, releaseId: string): Promise<BudgetState> {
     const file = this.file(dataset);
-    if (typeof releaseId !== 'string' || releaseId.length === 0) throw new UsageError('releaseId must be a non-empty string', { dataset, rule: 'release-id' });
+    if (typeof releaseId !== 'string' || releaseId.length === 0)
+      throw new UsageError('releaseId must be a non-empty string', { dataset, rule: 'release-id' });
     const want = toUnitsOf(amount, 'up', 'amount');
     const cap = toUnitsOf(total, 'down', 'total');
     return withFileLock(
@@ -67,13 +68,22 @@ export class FsBudgetLedger implements BudgetLedger {
         const spent = spentOf(ledger);
         const previous = ledger.log.find((e) => e.releaseId === releaseId);
         if (previous !== undefined) {
-          if (BigInt(previous.epsilonUnits) === want.epsilon && BigInt(previous.deltaUnits) === want.delta) return state(dataset, cap, spent);
-          throw new ConflictError(`release ${releaseId} was already charged a different amount`, { dataset, releaseId, rule: 'release-id' });
+          if (BigInt(previous.epsilonUnits) === want.epsilon && BigInt(previous.deltaUnits) === want.delta)
+            return state(dataset, cap, spent);
+          throw new ConflictError(`release ${releaseId} was already charged a different amount`, {
+            dataset,
+            releaseId,
+            rule: 'release-id',
+          });
         }
         const next = { epsilon: spent.epsilon + want.epsilon, delta: spent.delta + want.delta };
         if (next.epsilon > cap.epsilon || next.delta > cap.delta) {
           const left = state(dataset, cap, spent).remaining;
-          throw new PrivacyBudgetExceededError(dataset, { epsilon: amount.epsilon, delta: amount.delta }, { epsilon: left.epsilon, delta: left.delta });
+          throw new PrivacyBudgetExceededError(
+            dataset,
+            { epsilon: amount.epsilon, delta: amount.delta },
+            { epsilon: left.epsilon, delta: left.delta },
+          );
         }
         const entry: SpendEntry = {
           releaseId,
@@ -106,7 +116,8 @@ export class FsBudgetLedger implements BudgetLedger {
   }
 
   private file(dataset: string): string {
-    if (typeof dataset !== 'string' || dataset.length === 0) throw new UsageError('dataset name must be a non-empty string', { rule: 'dataset' });
+    if (typeof dataset !== 'string' || dataset.length === 0)
+      throw new UsageError('dataset name must be a non-empty string', { rule: 'dataset' });
     return path.join(this.dir, `${encodeName(dataset)}.json`);
   }
 }
@@ -114,10 +125,17 @@ export class FsBudgetLedger implements BudgetLedger {
 async function readLedger(file: string, dataset: string): Promise<LedgerFile> {
   const text = await readFileIfExists(file);
   if (text === undefined) {
-    return { format: 1, dataset, units: { epsilon: `1e-${EPSILON_SCALE}`, delta: `1e-${DELTA_SCALE}` }, spent: { epsilonUnits: '0', deltaUnits: '0' }, log: [] };
+    return {
+      format: 1,
+      dataset,
+      units: { epsilon: `1e-${EPSILON_SCALE}`, delta: `1e-${DELTA_SCALE}` },
+      spent: { epsilonUnits: '0', deltaUnits: '0' },
+      log: [],
+    };
   }
   const ledger = JSON.parse(text.toString('utf8')) as LedgerFile;
-  if (ledger.format !== 1 || ledger.dataset !== dataset) throw new ConflictError('budget ledger file does not belong to this dataset', { dataset, rule: 'ledger-format' });
+  if (ledger.format !== 1 || ledger.dataset !== dataset)
+    throw new ConflictError('budget ledger file does not belong to this dataset', { dataset, rule: 'ledger-format' });
   return ledger;
 }
 
@@ -131,12 +149,16 @@ function state(dataset: string, cap: Units, spent: Units): BudgetState {
     dataset,
     total: { epsilon: fromUnits(cap.epsilon, EPSILON_SCALE), delta: fromUnits(cap.delta, DELTA_SCALE) },
     spent: { epsilon: fromUnits(spent.epsilon, EPSILON_SCALE), delta: fromUnits(spent.delta, DELTA_SCALE) },
-    remaining: { epsilon: fromUnits(left(cap.epsilon, spent.epsilon), EPSILON_SCALE), delta: fromUnits(left(cap.delta, spent.delta), DELTA_SCALE) },
+    remaining: {
+      epsilon: fromUnits(left(cap.epsilon, spent.epsilon), EPSILON_SCALE),
+      delta: fromUnits(left(cap.delta, spent.delta), DELTA_SCALE),
+    },
   };
 }
 
 function toUnitsOf(amount: BudgetAmount, round: 'up' | 'down', what: string): Units {
-  if (amount === null || typeof amount !== 'object') throw new UsageError(`budget ${what} must have epsilon and delta`, { rule: 'budget-amount' });
+  if (amount === null || typeof amount !== 'object')
+    throw new UsageError(`budget ${what} must have epsilon and delta`, { rule: 'budget-amount' });
   return { epsilon: toUnits(amount.epsilon, EPSILON_SCALE, round, what), delta: toUnits(amount.delta, DELTA_SCALE, round, what) };
 }
 

@@ -52,7 +52,8 @@ export class FsContractStore implements ContractStore {
   }
 
   private base(dataset: string): string {
-    if (typeof dataset !== 'string' || dataset.length === 0) throw new UsageError('dataset name must be a non-empty string', { rule: 'dataset' });
+    if (typeof dataset !== 'string' || dataset.length === 0)
+      throw new UsageError('dataset name must be a non-empty string', { rule: 'dataset' });
     return path.join(this.dir, PLAIN_NAME.test(dataset) ? dataset : encodeName(dataset));
   }
 }

@@ -13,7 +13,13 @@ import { atomicWriteFile, type LockOptions, readFileIfExists, removeFile, withFi
 
 type ClaimRecord =
   | { readonly key: string; readonly status: 'in-progress'; readonly owner: string; readonly expiresAt: string }
-  | { readonly key: string; readonly status: 'completed'; readonly owner: string; readonly completedAt: string; readonly result: Readonly<Record<string, unknown>> };
+  | {
+      readonly key: string;
+      readonly status: 'completed';
+      readonly owner: string;
+      readonly completedAt: string;
+      readonly result: Readonly<Record<string, unknown>>;
+    };
 
 const systemClock: Clock = { now: () => new Date() };
 
@@ -31,7 +37,8 @@ export class FsIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, owner: string, ttlMs: number): Promise<ClaimResult> {
     checkArgs(key, owner);
-    if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new UsageError('claim ttl must be a positive number of milliseconds', { rule: 'claim-ttl' });
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+      throw new UsageError('claim ttl must be a positive number of milliseconds', { rule: 'claim-ttl' });
     return this.locked(key, async (file, current) => {
       const now = this.clock.now();
       if (current?.status === 'completed') return { status: 'completed', result: current.result };
@@ -47,14 +54,21 @@ export class FsIdempotencyStore implements IdempotencyStore {
   async complete(key: string, owner: string, result: Readonly<Record<string, unknown>>): Promise<void> {
     checkArgs(key, owner);
     const text = JSON.stringify(result);
-    if (text === undefined || typeof result !== 'object' || result === null) throw new UsageError('claim result must be a JSON object', { rule: 'claim-result' });
+    if (text === undefined || typeof result !== 'object' || result === null)
+      throw new UsageError('claim result must be a JSON object', { rule: 'claim-result' });
     await this.locked(key, async (file, current) => {
       if (current?.status === 'completed' && current.owner === owner) return; // repeated complete
       if (current?.status !== 'in-progress' || current.owner !== owner) {
         // Our claim expired and someone else took it over (or it was never ours).
         throw new ConflictError('idempotency claim is not held by this owner', { rule: 'claim-owner' });
       }
-      const record: ClaimRecord = { key, status: 'completed', owner, completedAt: this.clock.now().toISOString(), result: JSON.parse(text) as Record<string, unknown> };
+      const record: ClaimRecord = {
+        key,
+        status: 'completed',
+        owner,
+        completedAt: this.clock.now().toISOString(),
+        result: JSON.parse(text) as Record<string, unknown>,
+      };
       await atomicWriteFile(file, JSON.stringify(record));
     });
   }
@@ -74,7 +88,8 @@ export class FsIdempotencyStore implements IdempotencyStore {
       async () => {
         const text = await readFileIfExists(file);
         const current = text === undefined ? undefined : (JSON.parse(text.toString('utf8')) as ClaimRecord);
-        if (current !== undefined && current.key !== key) throw new ConflictError('idempotency record belongs to another key', { rule: 'claim-key' });
+        if (current !== undefined && current.key !== key)
+          throw new ConflictError('idempotency record belongs to another key', { rule: 'claim-key' });
         return fn(file, current);
       },
       this.lockOptions,
@@ -83,6 +98,8 @@ export class FsIdempotencyStore implements IdempotencyStore {
 }
 
 function checkArgs(key: string, owner: string): void {
-  if (typeof key !== 'string' || key.length === 0) throw new UsageError('idempotency key must be a non-empty string', { rule: 'claim-key' });
-  if (typeof owner !== 'string' || owner.length === 0) throw new UsageError('claim owner must be a non-empty string', { rule: 'claim-owner' });
+  if (typeof key !== 'string' || key.length === 0)
+    throw new UsageError('idempotency key must be a non-empty string', { rule: 'claim-key' });
+  if (typeof owner !== 'string' || owner.length === 0)
+    throw new UsageError('claim owner must be a non-empty string', { rule: 'claim-owner' });
 }

@@ -49,7 +49,8 @@ export class FsLineageStore implements LineageStore {
             // Torn tail from a writer that died mid-append: drop it before appending.
             await truncate(this.file, this.indexedUpTo);
           }
-          if (this.index.has(record.id)) throw new ConflictError(`lineage record ${record.id} already exists`, { id: record.id, rule: 'unique-id' });
+          if (this.index.has(record.id))
+            throw new ConflictError(`lineage record ${record.id} already exists`, { id: record.id, rule: 'unique-id' });
           let written = 0;
           while (written < line.length) {
             const { bytesWritten } = await fh.write(line, written, line.length - written, null);
@@ -142,7 +143,8 @@ export class FsLineageStore implements LineageStore {
 
 function checkRecord(record: LineageRecord): void {
   if (record === null || typeof record !== 'object') throw new UsageError('lineage record must be an object', { rule: 'lineage-record' });
-  if (typeof record.id !== 'string' || record.id.length === 0) throw new UsageError('lineage record needs an id', { rule: 'lineage-record' });
+  if (typeof record.id !== 'string' || record.id.length === 0)
+    throw new UsageError('lineage record needs an id', { rule: 'lineage-record' });
   if (!KINDS.has(record.kind)) throw new UsageError('lineage record has an unknown kind', { id: record.id, rule: 'lineage-record' });
   if (typeof record.dataset !== 'string' || typeof record.at !== 'string') {
     throw new UsageError('lineage record needs dataset and at', { id: record.id, rule: 'lineage-record' });

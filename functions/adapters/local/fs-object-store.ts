@@ -109,7 +109,11 @@ export class FsObjectStore implements ObjectStore {
     this.lockOptions = opts.lock ?? {};
   }
 
-  async get(bucket: BucketRole, key: string, opts: { versionId?: string } = {}): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> {
+  async get(
+    bucket: BucketRole,
+    key: string,
+    opts: { versionId?: string } = {},
+  ): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> {
     const dir = this.keyDir(bucket, key);
     let manifest: Manifest | undefined;
     if (opts.versionId !== undefined) {
@@ -120,7 +124,11 @@ export class FsObjectStore implements ObjectStore {
     }
     checkLocation(bucket, key, manifest);
     if (manifest === undefined || manifest.deleteMarker) {
-      throw new ObjectNotFoundError(`object ${bucket}/${key} not found`, { bucket, key, ...(opts.versionId ? { versionId: opts.versionId } : {}) });
+      throw new ObjectNotFoundError(`object ${bucket}/${key} not found`, {
+        bucket,
+        key,
+        ...(opts.versionId ? { versionId: opts.versionId } : {}),
+      });
     }
     return { info: toInfo(bucket, manifest), body: this.decryptBody(bucket, key, dir, manifest) };
   }
@@ -148,7 +156,7 @@ export class FsObjectStore implements ObjectStore {
       return await withFileLock(
         this.lockPath(bucket, key),
         async () => {
-          const versions = await listVersionIds(dir);
+          const versions = await versionsUnderLock(dir);
           const latest = versions.length > 0 ? await readManifest(dir, versions[0] as string) : undefined;
           checkPrecondition(bucket, key, latest, opts);
           const versionId = nextVersionId(versions[0], this.clock.now().getTime());
@@ -203,6 +211,7 @@ export class FsObjectStore implements ObjectStore {
     await withFileLock(
       this.lockPath(bucket, key),
       async () => {
+        await versionsUnderLock(dir);
         if (versionId !== undefined) {
           // Manifest first: once it is gone the version is invisible, whatever happens next.
           await removeFile(path.join(dir, `${versionId}.json`));
@@ -213,7 +222,7 @@ export class FsObjectStore implements ObjectStore {
           });
           return;
         }
-        const versions = await listVersionIds(dir);
+        const versions = await versionsUnderLock(dir);
         const marker: Manifest = {
           format: 1,
           key,
@@ -258,7 +267,7 @@ export class FsObjectStore implements ObjectStore {
         const versions = await listVersionIds(dir);
         key = versions.length > 0 ? (await readManifest(dir, versions[0] as string))?.key : undefined;
       }
-      if (key !== undefined && key.startsWith(prefix)) found.push({ key, dir, sortKey: Buffer.from(key, 'utf8') });
+      if (key?.startsWith(prefix)) found.push({ key, dir, sortKey: Buffer.from(key, 'utf8') });
     }
     found.sort((a, b) => Buffer.compare(a.sortKey, b.sortKey));
     return found.map(({ key, dir }) => ({ key, dir }));
@@ -338,7 +347,8 @@ export class FsObjectStore implements ObjectStore {
 
   private async *decryptBody(bucket: BucketRole, key: string, dir: string, manifest: Manifest): AsyncGenerator<Uint8Array> {
     const where = { bucket, key, versionId: manifest.versionId };
-    const corrupt = (rule: string): IntegrityError => new IntegrityError(`object ${bucket}/${key} failed integrity check (${rule})`, { ...where, rule });
+    const corrupt = (rule: string): IntegrityError =>
+      new IntegrityError(`object ${bucket}/${key} failed integrity check (${rule})`, { ...where, rule });
     let fh: FileHandle;
     try {
       fh = await open(path.join(dir, `${manifest.versionId}.bin`), 'r');
@@ -362,7 +372,12 @@ export class FsObjectStore implements ObjectStore {
       try {
         dataKey = Buffer.from(await this.keys.decryptDataKey(Buffer.from(header.wrappedKey, 'base64'), { ...header.context, bucket, key }));
       } catch (err) {
-        if (err instanceof KeyError) throw new IntegrityError(`object ${bucket}/${key} failed integrity check (data-key)`, { ...where, rule: 'data-key' }, { cause: err });
+        if (err instanceof KeyError)
+          throw new IntegrityError(
+            `object ${bucket}/${key} failed integrity check (data-key)`,
+            { ...where, rule: 'data-key' },
+            { cause: err },
+          );
         throw err;
       }
       const noncePrefix = Buffer.from(header.noncePrefix, 'base64');
@@ -429,7 +444,8 @@ function checkMetadata(metadata: Readonly<Record<string, string>> | undefined): 
   const out: Record<string, string> = {};
   let bytes = 0;
   for (const [k, v] of Object.entries(metadata ?? {})) {
-    if (typeof v !== 'string' || k.length === 0 || CONTROL_RE.test(k)) throw new UsageError('metadata must map names to strings', { rule: 'metadata' });
+    if (typeof v !== 'string' || k.length === 0 || CONTROL_RE.test(k))
+      throw new UsageError('metadata must map names to strings', { rule: 'metadata' });
     bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
     out[k] = v;
   }
@@ -481,6 +497,21 @@ function nextVersionId(previous: string | undefined, nowMs: number): string {
   return ms.toString(16).padStart(12, '0') + seq.toString(16).padStart(4, '0') + randomBytes(4).toString('hex');
 }
 
+/**
+ * Committed version ids, newest first, for a caller holding the key's lock. No other writer can
+ * be mid-commit then, so a data file without a manifest (or a temp file) is what a writer killed
+ * between its two renames left behind: remove it, so no unreachable copy outlives an erasure.
+ */
+async function versionsUnderLock(dir: string): Promise<string[]> {
+  const names = (await ifExists(() => readdir(dir))) ?? [];
+  const committed = new Set(names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5)));
+  for (const name of names) {
+    const orphanData = name.endsWith('.bin') && !committed.has(name.slice(0, -4));
+    if (orphanData || name.startsWith('.tmp-')) await removeFile(path.join(dir, name));
+  }
+  return [...committed].filter((id) => VERSION_ID_RE.test(id)).sort().reverse();
+}
+
 /** Committed version ids of a key, newest first. */
 async function listVersionIds(dir: string): Promise<string[]> {
   const names = (await ifExists(() => readdir(dir))) ?? [];
@@ -525,7 +556,15 @@ function checkLocation(bucket: BucketRole, key: string, manifest: Manifest | und
 }
 
 function toInfo(bucket: BucketRole, m: Manifest): ObjectInfo {
-  return { bucket, key: m.key, size: m.size, etag: m.etag, versionId: m.versionId, lastModified: new Date(m.lastModified), metadata: Object.freeze({ ...m.metadata }) };
+  return {
+    bucket,
+    key: m.key,
+    size: m.size,
+    etag: m.etag,
+    versionId: m.versionId,
+    lastModified: new Date(m.lastModified),
+    metadata: Object.freeze({ ...m.metadata }),
+  };
 }
 
 async function* chunksOf(body: Body): AsyncIterable<Uint8Array> {

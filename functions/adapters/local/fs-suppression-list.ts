@@ -38,7 +38,8 @@ export class FsSuppressionList implements SuppressionList {
   }
 
   async add(tokens: readonly string[], requestId: string): Promise<void> {
-    if (typeof requestId !== 'string' || requestId.length === 0) throw new UsageError('requestId must be a non-empty string', { rule: 'request-id' });
+    if (typeof requestId !== 'string' || requestId.length === 0)
+      throw new UsageError('requestId must be a non-empty string', { rule: 'request-id' });
     const lines: string[] = [];
     const at = this.clock.now().toISOString();
     for (const chunk of chunkTokens(tokens)) {
@@ -89,7 +90,8 @@ export class FsSuppressionList implements SuppressionList {
       }
       const plain = await this.keys.decrypt(Buffer.from(line.sealed, 'base64'), context(line.requestId));
       const tokens = JSON.parse(Buffer.from(plain).toString('utf8')) as unknown;
-      if (!Array.isArray(tokens) || tokens.length !== line.count) throw new IntegrityError('suppression list line is corrupt', { file: this.file, rule: 'suppression-line' });
+      if (!Array.isArray(tokens) || tokens.length !== line.count)
+        throw new IntegrityError('suppression list line is corrupt', { file: this.file, rule: 'suppression-line' });
       for (const token of tokens) out.add(String(token));
     }
     return out;
@@ -104,7 +106,8 @@ function* chunkTokens(tokens: readonly string[]): Iterable<string[]> {
   let chunk: string[] = [];
   let bytes = 2;
   for (const token of tokens) {
-    if (typeof token !== 'string' || token.length === 0) throw new UsageError('suppression tokens must be non-empty strings', { rule: 'suppression-token' });
+    if (typeof token !== 'string' || token.length === 0)
+      throw new UsageError('suppression tokens must be non-empty strings', { rule: 'suppression-token' });
     const size = Buffer.byteLength(JSON.stringify(token)) + 1;
     if (size + 2 > CHUNK_BYTES) throw new UsageError('suppression token is too long', { rule: 'suppression-token' });
     if (bytes + size > CHUNK_BYTES) {

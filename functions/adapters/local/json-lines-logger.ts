@@ -25,7 +25,8 @@ export class JsonLinesLogger implements Logger {
     },
   ) {
     const normalised = level.toLowerCase();
-    if (!isLogLevel(normalised)) throw new UsageError(`unknown log level '${level}' (use debug, info, warn, error or silent)`, { rule: 'log-level' });
+    if (!isLogLevel(normalised))
+      throw new UsageError(`unknown log level '${level}' (use debug, info, warn, error or silent)`, { rule: 'log-level' });
     this.threshold = RANK[normalised];
   }
 

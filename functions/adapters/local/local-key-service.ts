@@ -86,7 +86,8 @@ export class LocalKeyService implements KeyService {
   }
 
   async encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
-    if (plaintext.length > MAX_PAYLOAD) throw new UsageError(`payload of ${plaintext.length} bytes exceeds ${MAX_PAYLOAD}`, { rule: 'payload-size' });
+    if (plaintext.length > MAX_PAYLOAD)
+      throw new UsageError(`payload of ${plaintext.length} bytes exceeds ${MAX_PAYLOAD}`, { rule: 'payload-size' });
     const ring = await this.ring();
     return wrap(ring, ring.file.current, plaintext, context);
   }
@@ -96,7 +97,8 @@ export class LocalKeyService implements KeyService {
   }
 
   async pseudonymKey(purpose: PseudonymPurpose): Promise<SecretKey> {
-    if (!PSEUDONYM_PURPOSES.includes(purpose)) throw new UsageError('unknown pseudonym key purpose', { rule: 'key-purpose', purpose: String(purpose) });
+    if (!PSEUDONYM_PURPOSES.includes(purpose))
+      throw new UsageError('unknown pseudonym key purpose', { rule: 'key-purpose', purpose: String(purpose) });
     let cached = this.pseudonymCache.get(purpose);
     if (cached === undefined) {
       let ring = await this.ring();
@@ -161,7 +163,10 @@ export class LocalKeyService implements KeyService {
       out.fill(0);
       return copy;
     } catch {
-      throw failure(what, 'authentication failed: wrong encryption context or tampered ciphertext', { keyId: ring.file.keyId, version: parsed.version });
+      throw failure(what, 'authentication failed: wrong encryption context or tampered ciphertext', {
+        keyId: ring.file.keyId,
+        version: parsed.version,
+      });
     }
   }
 
@@ -172,7 +177,10 @@ export class LocalKeyService implements KeyService {
       const stamp = `${st.ino}:${st.mtimeMs}:${st.size}`;
       if (!forceReload && this.loaded?.stamp === stamp) return this.loaded;
       if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-        throw new KeyError('keyring file is accessible by group or others; run chmod 600 on it', { file: this.keyringPath, rule: 'keyring-permissions' });
+        throw new KeyError('keyring file is accessible by group or others; run chmod 600 on it', {
+          file: this.keyringPath,
+          rule: 'keyring-permissions',
+        });
       }
       const text = await readFileIfExists(this.keyringPath);
       if (text !== undefined) {
@@ -188,7 +196,13 @@ export class LocalKeyService implements KeyService {
     await ensureDir(path.dirname(this.keyringPath));
     const master = randomBytes(32);
     const masters = new Map([['v1', master]]);
-    const base: KeyringFile = { format: 1, keyId: MASTER_KEY_ID, current: 'v1', masterKeys: { v1: master.toString('base64') }, pseudonymKeys: {} };
+    const base: KeyringFile = {
+      format: 1,
+      keyId: MASTER_KEY_ID,
+      current: 'v1',
+      masterKeys: { v1: master.toString('base64') },
+      pseudonymKeys: {},
+    };
     const file = withPseudonymKeys(base, masters);
     // Exclusive create: two processes starting at once end up with one keyring (the loser re-reads).
     const created = await createFileExclusive(this.keyringPath, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
@@ -229,11 +243,17 @@ export class LocalKeyService implements KeyService {
     if (valid) {
       for (const [version, b64] of Object.entries(file.masterKeys)) {
         const key = typeof b64 === 'string' ? Buffer.from(b64, 'base64') : Buffer.alloc(0);
-        if (!VERSION_RE.test(version) || key.length !== 32) throw new KeyError('keyring holds an invalid master key entry', { file: this.keyringPath, rule: 'keyring-format', version: VERSION_RE.test(version) ? version : '?' });
+        if (!VERSION_RE.test(version) || key.length !== 32)
+          throw new KeyError('keyring holds an invalid master key entry', {
+            file: this.keyringPath,
+            rule: 'keyring-format',
+            version: VERSION_RE.test(version) ? version : '?',
+          });
         masters.set(version, key);
       }
     }
-    if (!valid || !masters.has(file.current)) throw new KeyError('keyring file has an unexpected structure', { file: this.keyringPath, rule: 'keyring-format' });
+    if (!valid || !masters.has(file.current))
+      throw new KeyError('keyring file has an unexpected structure', { file: this.keyringPath, rule: 'keyring-format' });
     return { file, masters, stamp };
   }
 }
@@ -252,7 +272,8 @@ function withPseudonymKeys(file: KeyringFile, masters: ReadonlyMap<string, Buffe
     else {
       const parsed = parseBlob(Buffer.from(existing.wrapped, 'base64'));
       const master = parsed && masters.get(parsed.version);
-      if (parsed === undefined || master === undefined) throw new KeyError('pseudonym key is wrapped under an unknown master version', { keyId });
+      if (parsed === undefined || master === undefined)
+        throw new KeyError('pseudonym key is wrapped under an unknown master version', { keyId });
       if (parsed.version === file.current) {
         pseudonymKeys[purpose] = { keyId, version, wrapped: existing.wrapped };
         continue;
@@ -281,7 +302,8 @@ function aad(keyId: string, version: string, context: EncryptionContext): Buffer
 }
 
 function contextJson(context: EncryptionContext): string {
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) throw new UsageError('encryption context must be an object of strings', { rule: 'encryption-context' });
+  if (context === null || typeof context !== 'object' || Array.isArray(context))
+    throw new UsageError('encryption context must be an object of strings', { rule: 'encryption-context' });
   for (const value of Object.values(context)) {
     if (typeof value !== 'string') throw new UsageError('encryption context values must be strings', { rule: 'encryption-context' });
   }
@@ -311,5 +333,7 @@ function parseBlob(blob: Uint8Array): { version: string; iv: Buffer; ciphertext:
 }
 
 function failure(what: 'key' | 'payload', message: string, context: Record<string, unknown>): Error {
-  return what === 'key' ? new KeyError(`data key could not be unwrapped: ${message}`, context) : new IntegrityError(`payload could not be decrypted: ${message}`, context);
+  return what === 'key'
+    ? new KeyError(`data key could not be unwrapped: ${message}`, context)
+    : new IntegrityError(`payload could not be decrypted: ${message}`, context);
 }

@@ -50,7 +50,10 @@ export interface LocalPortsOptions {
 }
 
 /** All ports over the home folder `home` (created if missing). */
-export async function createLocalPorts(home: string, opts: LocalPortsOptions = {}): Promise<Ports & { keys: LocalKeyService; home: string }> {
+export async function createLocalPorts(
+  home: string,
+  opts: LocalPortsOptions = {},
+): Promise<Ports & { keys: LocalKeyService; home: string }> {
   const root = path.resolve(home);
   await ensureDir(root);
   const clock = opts.clock ?? systemClock;

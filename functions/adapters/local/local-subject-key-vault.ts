@@ -44,7 +44,8 @@ export class LocalSubjectKeyVault implements SubjectKeyVault {
     // Exclusive create: when another process won the race, its key is the subject's key.
     await createFileExclusive(this.file(id), wrapped);
     const stored = await this.get(subjectRef);
-    if (stored === undefined) throw new UsageError('subject key vanished while being created (shredded concurrently)', { rule: 'subject-key' });
+    if (stored === undefined)
+      throw new UsageError('subject key vanished while being created (shredded concurrently)', { rule: 'subject-key' });
     return stored;
   }
 
@@ -56,6 +57,7 @@ export class LocalSubjectKeyVault implements SubjectKeyVault {
     if (wrapped === undefined) return undefined;
     const key = await this.keys.decrypt(wrapped, context(id));
     if (key.length !== 32) throw new IntegrityError('subject key file is corrupt', { rule: 'subject-key' });
+    if (this.cacheSize <= 0) return key;
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
@@ -77,7 +79,8 @@ export class LocalSubjectKeyVault implements SubjectKeyVault {
 }
 
 function subjectId(subjectRef: string): string {
-  if (typeof subjectRef !== 'string' || subjectRef.length === 0) throw new UsageError('subjectRef must be a non-empty string', { rule: 'subject-ref' });
+  if (typeof subjectRef !== 'string' || subjectRef.length === 0)
+    throw new UsageError('subjectRef must be a non-empty string', { rule: 'subject-ref' });
   return createHash('sha256').update('privacy-pipeline/subject-key\0').update(subjectRef, 'utf8').digest('hex');
 }
 

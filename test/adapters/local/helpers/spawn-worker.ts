@@ -20,7 +20,10 @@ export interface Worker {
 }
 
 export function startWorker(command: string, home: string, ...args: string[]): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, command, home, ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, command, home, ...args], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   const waiters: { line: string; resolve: () => void }[] = [];
   let stderr = '';

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PreconditionFailedError, PrivacyBudgetExceededError } from '../../../../functions/core/errors.ts';
 import { FsBudgetLedger } from '../../../../functions/adapters/local/fs-budget-ledger.ts';
 import { FsIdempotencyStore } from '../../../../functions/adapters/local/fs-idempotency-store.ts';
 import { FsLineageStore } from '../../../../functions/adapters/local/fs-lineage-store.ts';
@@ -15,6 +14,7 @@ import { FsObjectStore } from '../../../../functions/adapters/local/fs-object-st
 import { encodeName, withFileLock } from '../../../../functions/adapters/local/fs-utils.ts';
 import { LocalKeyService } from '../../../../functions/adapters/local/local-key-service.ts';
 import { LocalSubjectKeyVault } from '../../../../functions/adapters/local/local-subject-key-vault.ts';
+import { PreconditionFailedError, PrivacyBudgetExceededError } from '../../../../functions/core/errors.ts';
 
 const [command, home, ...args] = process.argv.slice(2);
 if (command === undefined || home === undefined) throw new Error('usage: worker.ts <command> <home> ...args');
@@ -65,7 +65,15 @@ switch (command) {
     const lineage = new FsLineageStore(home);
     await waitForGo();
     for (let i = 0; i < Number(arg(1)); i++) {
-      await lineage.append({ id: `${arg(0)}-${i}`, kind: 'run', dataset: 'ds', at: new Date().toISOString(), writer: arg(0), seq: i, padding: 'x'.repeat(300) });
+      await lineage.append({
+        id: `${arg(0)}-${i}`,
+        kind: 'run',
+        dataset: 'ds',
+        at: new Date().toISOString(),
+        writer: arg(0),
+        seq: i,
+        padding: 'x'.repeat(300),
+      });
     }
     emit({ done: true });
     break;
