@@ -509,7 +509,10 @@ async function versionsUnderLock(dir: string): Promise<string[]> {
     const orphanData = name.endsWith('.bin') && !committed.has(name.slice(0, -4));
     if (orphanData || name.startsWith('.tmp-')) await removeFile(path.join(dir, name));
   }
-  return [...committed].filter((id) => VERSION_ID_RE.test(id)).sort().reverse();
+  return [...committed]
+    .filter((id) => VERSION_ID_RE.test(id))
+    .sort()
+    .reverse();
 }
 
 /** Committed version ids of a key, newest first. */
