@@ -114,6 +114,12 @@ export class LocalKeyService implements KeyService {
     return { material: new Uint8Array(cached.material), ref: cached.ref };
   }
 
+  /** The master key version that wraps new data keys (id and version only). */
+  async describeDataKey(): Promise<KeyRef> {
+    const ring = await this.ring();
+    return { keyId: ring.file.keyId, version: ring.file.current, purpose: 'data' };
+  }
+
   /** Adds a master key version and makes it current; old versions still unwrap. */
   async rotate(): Promise<KeyRef> {
     const ring = await this.update((file, masters) => {

@@ -120,6 +120,7 @@ describe('LocalKeyService', () => {
 
     expect(await keys.rotate()).toEqual({ keyId: 'local/master', version: 'v2', purpose: 'data' });
 
+    expect(await keys.describeDataKey()).toEqual({ keyId: 'local/master', version: 'v2', purpose: 'data' });
     const after = await keys.generateDataKey(ctx);
     expect(after.ref.version).toBe('v2');
     expect(Buffer.from(after.wrapped).subarray(4, 6).toString('ascii')).toBe('v2');
