@@ -35,21 +35,17 @@ function referenceMurmur3(bytes: Buffer, seed: number): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  let k = 0;
   const tail = nblocks * 4;
-  switch (bytes.length & 3) {
-    case 3:
-      k ^= (bytes[tail + 2] as number) << 16;
-    // falls through
-    case 2:
-      k ^= (bytes[tail + 1] as number) << 8;
-    // falls through
-    case 1:
-      k ^= bytes[tail] as number;
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      k = Math.imul(k, 0x1b873593);
-      h ^= k;
+  const rem = bytes.length & 3;
+  if (rem > 0) {
+    let k = 0;
+    if (rem === 3) k ^= (bytes[tail + 2] as number) << 16;
+    if (rem >= 2) k ^= (bytes[tail + 1] as number) << 8;
+    k ^= bytes[tail] as number;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
   }
   h ^= bytes.length;
   h ^= h >>> 16;
