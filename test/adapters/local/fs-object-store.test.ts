@@ -394,12 +394,13 @@ describe('FsObjectStore atomicity', () => {
     const { store } = await setup(4096);
     const bodies = ['A', 'B', 'C'].map((c) => Buffer.alloc(50_000, c));
     await store.put('curated', 'hot', bodies[0] ?? Buffer.alloc(0));
+    const seen = new Set<string>([String.fromCharCode((await read(store, 'curated', 'hot'))[0] ?? 0)]);
     let writing = true;
     const writer = (async () => {
-      for (let i = 1; i <= 30; i++) await store.put('curated', 'hot', chunked(bodies[i % 3] ?? Buffer.alloc(0), [3000]));
+      // 31 writes: the last one leaves 'B', so the reads after it differ from the first one.
+      for (let i = 1; i <= 31; i++) await store.put('curated', 'hot', chunked(bodies[i % 3] ?? Buffer.alloc(0), [3000]));
       writing = false;
     })();
-    const seen = new Set<string>();
     let reads = 0;
     while (writing || reads < 5) {
       const { info, body } = await store.get('curated', 'hot');

@@ -36,10 +36,17 @@ describe('encodeName', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 30 }), (name) => {
         const enc = encodeName(name);
+        if (enc.startsWith('~')) {
+          // Only names whose escaped form would not fit in a file name get hashed.
+          expect(enc).toMatch(/^~[0-9a-f]{64}$/);
+          expect(Buffer.byteLength(name) * 3).toBeGreaterThan(200);
+          return;
+        }
         expect(enc).toMatch(/^(?:[a-z0-9_-]|%[0-9A-F]{2})(?:[a-z0-9._-]|%[0-9A-F]{2})*$|^$/);
         expect(decodeName(enc)).toBe(name);
         if (name.toLowerCase() !== name) expect(enc).not.toBe(encodeName(name.toLowerCase()));
       }),
+      { numRuns: 300 },
     );
   });
 
