@@ -1,0 +1,243 @@
+/**
+ * STREET_ADDRESS: street lines of many countries, then the unit and locality lines that follow.
+ *
+ * - number first, street type last (EN): "221B Baker Street", "10 Downing St"
+ * - number first, street type first (FR): "12 rue de la Paix"
+ * - street type first, number last (ES, IT, PT, PL, RO): "Calle Mayor 3", "Via Roma 12", "Rua Augusta, 10", "ul. Długa 5"
+ * - compound street names, number last (DE, NL, Nordic, Baltic, Finnish): "Hauptstraße 5", "Kerkstraat 12", "Storgatan 3"
+ * - post boxes and US military addresses
+ * - weak shapes ("Kuuse 53", "6750 Koskikatu 25") that need an address context word or a unit / locality line
+ *
+ * After a street line, a unit ("Apt. 4", "Suite 300", "2º B") and locality segments ("10115 Berlin",
+ * "Springfield, IL 62704", "SW1A 1AA", a country) are taken into the span when they follow on the
+ * same line after a comma or on the next lines: the whole address is one span.
+ */
+import type { Span } from '../types.ts';
+import { CONTEXT_WORDS, compileContext } from './context-words.ts';
+import { STOP_WORDS } from './name-lexicon.ts';
+import { F_DIGIT, F_LETTER, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
+
+/** Makes the first letter of each alternative match either case ("rue" and "Rue"). */
+function anyCaseFirst(list: readonly string[]): string {
+  return list
+    .map((w) => {
+      const esc = w.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&');
+      const c = w[0] as string;
+      return c.toLowerCase() !== c.toUpperCase() ? `[${c.toUpperCase()}${c.toLowerCase()}]${esc.slice(1)}` : esc;
+    })
+    .sort((a, b) => b.length - a.length)
+    .join('|');
+}
+
+// Street types written after the name (English, USPS abbreviations included).
+const EN_SUFFIXES = [
+  'Street', 'St', 'Avenue', 'Ave', 'Av', 'Road', 'Rd', 'Lane', 'Ln', 'Drive', 'Dr', 'Boulevard', 'Blvd', 'Court', 'Ct', 'Place',
+  'Pl', 'Square', 'Sq', 'Terrace', 'Ter', 'Way', 'Close', 'Crescent', 'Cres', 'Grove', 'Gardens', 'Gdns', 'Parade', 'Highway',
+  'Hwy', 'Parkway', 'Pkwy', 'Circle', 'Cir', 'Trail', 'Trl', 'Row', 'Mews', 'Walk', 'Hill', 'Alley', 'Plaza', 'Loop', 'Path',
+  'Pike', 'Causeway', 'Bypass', 'Expressway', 'Freeway', 'Turnpike', 'Esplanade', 'Embankment', 'Green', 'Rise', 'View', 'Vale',
+  'Park', 'Point', 'Heights', 'Meadows', 'Ridge', 'Hollow', 'Crossing', 'Junction', 'Landing', 'Harbor', 'Harbour', 'Wharf',
+  'Quay', 'Centre', 'Center', 'Estate', 'Fields', 'Passage', 'Run', 'Spur', 'Strand', 'Wynd', 'Brae', 'Knoll', 'Coves', 'Cove',
+  'Radial', 'Stravenue', 'Manor', 'Manors', 'Mall', 'Village', 'Villages', 'Station', 'Summit', 'Track', 'Ville', 'Vista',
+  'Well', 'Wells', 'Glen', 'Gateway', 'Forge', 'Forges', 'Ford', 'Fords', 'Falls', 'Extension', 'Creek', 'Course', 'Corner',
+  'Corners', 'Club', 'Cliff', 'Cliffs', 'Bridge', 'Branch', 'Brook', 'Brooks', 'Burg', 'Camp', 'Canyon', 'Cape', 'Dale', 'Dam',
+  'Divide', 'Estates', 'Flat', 'Flats', 'Garden', 'Haven', 'Inlet', 'Island', 'Isle', 'Key', 'Knolls', 'Lake', 'Lakes',
+  'Light', 'Lights', 'Lock', 'Lodge', 'Mill', 'Mills', 'Mission', 'Motorway', 'Mount', 'Mountain', 'Neck', 'Orchard', 'Oval',
+  'Overpass', 'Pass', 'Pine', 'Pines', 'Plain', 'Plains', 'Port', 'Prairie', 'Ramp', 'Ranch', 'Rapid', 'Rest', 'River',
+  'Roads', 'Route', 'Shoal', 'Shore', 'Shores', 'Skyway', 'Spring', 'Springs', 'Squares', 'Stream', 'Streets', 'Throughway',
+  'Trace', 'Trafficway', 'Tunnel', 'Underpass', 'Union', 'Valley', 'Via', 'Viaduct', 'Views',
+];
+// Street types written before the name (FR, ES, IT, PT, PL, RO, CA, and "Avenue"/"Boulevard" in FR use).
+const PREFIXES = [
+  'Rue', 'Avenue', 'Av.', 'Boulevard', 'Bd', 'Bd.', 'Bld', 'Place', 'Chemin', 'Allée', 'Impasse', 'Quai', 'Route', 'Cours', 'Passage', 'Voie', 'Square',
+  'Calle', 'C/', 'Avenida', 'Avda.', 'Avda', 'Paseo', 'Pº', 'Plaza', 'Pza.', 'Carrer', 'Camino', 'Ronda', 'Travesía', 'Carretera', 'Ctra.', 'Glorieta', 'Callejón', 'Rambla',
+  'Via', 'Viale', 'V.le', 'Piazza', 'P.za', 'Piazzale', 'Corso', 'Largo', 'Vicolo', 'Strada', 'Contrada', 'Borgo', 'Lungomare', 'Salita',
+  'Rua', 'R.', 'Travessa', 'Tv.', 'Praça', 'Pç.', 'Estrada', 'Alameda', 'Rodovia', 'Calçada', 'Ladeira', 'Beco', 'Rúa',
+  'ul.', 'ulica', 'al.', 'aleja', 'pl.', 'plac', 'os.', 'osiedle', 'rondo', 'rynek', 'skwer', 'szosa',
+  'Strada', 'Str.', 'Calea', 'Bulevardul', 'Bdul', 'Aleea', 'Splaiul', 'Piața', 'Șoseaua',
+];
+// Street types fused to the end of the name (DE, AT, CH, NL, BE, Nordic, Finnish, Baltic, HU, CZ).
+const COMPOUND_SUFFIXES = [
+  'straße', 'strasse', 'str.', 'weg', 'gasse', 'platz', 'allee', 'ring', 'damm', 'ufer', 'chaussee', 'steig', 'pfad', 'stieg', 'markt',
+  'graben', 'wall', 'zeile', 'kamp', 'hof', 'berg', 'tor', 'brücke', 'garten', 'park',
+  'straat', 'laan', 'plein', 'gracht', 'kade', 'singel', 'dijk', 'pad', 'steeg', 'dreef', 'hoven', 'hove', 'plantsoen', 'wal', 'baan',
+  'gatan', 'gata', 'vägen', 'väg', 'gränd', 'gränden', 'torget', 'stigen', 'backen', 'allén', 'gärdet', 'leden',
+  'gade', 'vej', 'vænget', 'stræde', 'plads', 'allé', 'veien', 'vegen', 'gate', 'gaten', 'stien', 'bakken', 'tunet', 'svingen', 'terrasse',
+  'katu', 'tie', 'kuja', 'polku', 'kaari', 'tori', 'rinne', 'ranta', 'väylä', 'linja', 'raitti', 'penger', 'aukio',
+  'tänav', 'maantee', 'puiestee', 'iela', 'gatve', 'utca', 'út', 'körút', 'ulice', 'náměstí', 'cesta', 'braut', 'vegur', 'stígur', 'götu',
+];
+// German separate street words ("Berliner Straße", "Am Markt" has none: context needed).
+const SEPARATE_SUFFIXES = ['Straße', 'Strasse', 'Str.', 'Weg', 'Gasse', 'Platz', 'Allee', 'Ring', 'Damm', 'Ufer', 'Chaussee', 'Markt', 'Brücke'];
+
+const CONNECTORS = "de|del|de la|de las|de los|di|della|dello|delle|dei|degli|do|da|dos|das|du|des|la|le|les|der|den|van|von|al|el|y|e|i|und|and|of|the|dell'|de l'|d'|l'";
+
+// Words and numbers. Every quantifier is bounded; consecutive pieces start with distinct classes.
+const CW = "\\p{Lu}[\\p{L}\\p{M}'’\\-]{0,30}\\.?"; // capitalised word (may end in an abbreviation dot)
+const ORD = '\\d{1,3}(?:st|nd|rd|th|e|er|ème|º|ª|\\.)'; // ordinal street names: 5th Avenue, 1er
+const NAMEWORD = `(?:${CW}|${ORD})`;
+const NUM = '\\d{1,5}[A-Za-z]?(?:[\\-\\/]\\d{1,5}[A-Za-z]?)?(?![\\p{L}\\p{N}])';
+const SP = '[ \\t]{1,2}';
+const CONN = `(?:(?:${CONNECTORS})(?:${SP}|(?<=['’])))`;
+const NAME_SEQ = `${CONN}{0,2}${NAMEWORD}(?:${SP}${CONN}{0,2}${NAMEWORD}){0,4}`;
+const NO_WORD_BEFORE = '(?<![\\p{L}\\p{N}])';
+const NUMBER_MARK = '(?:[Nn][º°o.]{1,2}[ \\t]?|[Nn]r\\.?[ \\t]?|[Nn]o\\.?[ \\t]?)?';
+
+interface AddressPattern {
+  readonly name: string;
+  readonly regex: RegExp;
+  readonly score: number;
+  /** Shapes that only count with an address context word or a unit/locality line. */
+  readonly weak?: boolean;
+}
+
+const PATTERNS: readonly AddressPattern[] = [
+  {
+    name: 'number-name-type',
+    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}[A-Za-z]?(?:[\\-\\/]\\d{1,5})?,?${SP}(?:${NAMEWORD}${SP}){1,4}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?(?![\\p{L}\\p{N}])`, 'gu'),
+    score: 0.7,
+  },
+  {
+    name: 'number-type-name',
+    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}(?:${SP}?(?:bis|ter|[A-Za-z]))?,?${SP}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ}`, 'gu'),
+    score: 0.7,
+  },
+  {
+    name: 'type-name-number',
+    regex: new RegExp(`${NO_WORD_BEFORE}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ},?${SP}${NUMBER_MARK}${NUM}`, 'gu'),
+    score: 0.7,
+  },
+  {
+    name: 'compound-number',
+    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP})?\\p{Lu}[\\p{L}\\p{M}\\-]{0,30}(?:${COMPOUND_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUMBER_MARK}${NUM}`, 'gu'),
+    score: 0.7,
+  },
+  {
+    name: 'separate-type-number',
+    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,2}(?:${SEPARATE_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUM}`, 'gu'),
+    score: 0.7,
+  },
+  {
+    name: 'po-box',
+    regex: /(?<![\p{L}\p{N}])(?:P\.?[ \t]?O\.?[ \t]?Box|Post Office Box|Postfach|Apartado(?: de [Cc]orreos)?|Casella [Pp]ostale|Caixa [Pp]ostal|Skrytka [Pp]ocztowa|Postbus|Boîte [Pp]ostale|B\.P\.)[ \t]{1,2}\d{1,6}(?:[ \t]\d{2,4})?(?![\p{L}\p{N}])/gu,
+    score: 0.6,
+  },
+  {
+    name: 'military-box',
+    regex: /(?<![\p{L}\p{N}])(?:PSC|Unit|CMR)[ \t]\d{3,5},?[ \t]Box[ \t]\d{3,5}(?:[ \t]{0,2}\n?[ \t]{0,3}(?:APO|DPO|FPO)[ \t]A[AEP][ \t]\d{5})?/gu,
+    score: 0.85,
+  },
+  {
+    name: 'military-ship',
+    regex: /(?<![\p{L}\p{N}])(?:USS|USNS|USCGC)[ \t]\p{Lu}[\p{L}\p{M}'\-]{0,30}(?:[ \t]\p{Lu}[\p{L}\p{M}'\-]{0,30}){0,2}[ \t]{0,2}\n?[ \t]{0,3}(?:FPO|APO|DPO)[ \t]A[AEP][ \t]\d{5}/gu,
+    score: 0.85,
+  },
+  {
+    // "6750 Koskikatu 25", "3657 Laukaantie 80": number, capitalised words, number.
+    name: 'number-name-number',
+    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}${SP}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
+    score: 0.45,
+    weak: true,
+  },
+  {
+    // "Kuuse 53", "Am Markt 3": capitalised words and a number.
+    name: 'name-number',
+    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
+    score: 0.2,
+    weak: true,
+  },
+];
+
+const UNIT_WORDS = anyCaseFirst([
+  'Apt', 'Apt.', 'Apartment', 'Suite', 'Ste', 'Ste.', 'Unit', 'Flat', 'Floor', 'Fl.', 'Room', 'Rm', 'Rm.', 'Bldg', 'Building', 'Block',
+  'Wohnung', 'Whg.', 'Zimmer', 'Etage', 'Stock', 'Stiege', 'Tür', 'Top', 'appartement', 'app.', 'bâtiment', 'bât.', 'étage',
+  'piso', 'puerta', 'escalera', 'esc.', 'bloque', 'portal', 'interno', 'int.', 'scala', 'piano', 'appartamento', 'm.', 'lok.',
+  'mieszkanie', 'apto.', 'apto', 'ap.', 'andar', 'sala', 'casa', 'bloco', 'lote', 'quadra', 'sobrado', 'lgh.', 'leil.', 'hus',
+]);
+// A unit after the street: "Apt. 864", "Suite 300", "2º B", "3 hoog", "# OG".
+const UNIT_RE = new RegExp(
+  `^(?:,?[ \\t]{0,2}(?:\\r?\\n[ \\t>?]{0,4})?(?:(?:${UNIT_WORDS})[ \\t]?#?[ \\t]?[A-Za-z0-9][A-Za-z0-9\\-]{0,5}|\\d{1,2}[º°ª][ \\t]?[A-Z]?(?:[ \\t]?(?:Izda|Dcha|Izq|Der)\\.?)?|\\d{1,2}(?:\\.|e|er|st|nd|rd|th)?[ \\t](?:hoog|OG|étage|floor|piso|andar|piano|piętro|tv|th)\\.?))`,
+  'u',
+);
+
+// A locality segment: an optional postcode, place words (capitalised or upper case), an optional
+// state code and postcode; or only a postcode or a state code.
+const POSTCODE = '(?:[A-Z]{1,2}\\d[A-Z\\d]?[ ]?\\d[A-Z]{2}|\\d{2}-\\d{3}|\\d{4,5}(?:-\\d{3,4})?(?:[ ]?[A-Z]{2}(?![\\p{L}]))?|[A-Z]\\d[A-Z][ ]?\\d[A-Z]\\d)';
+const PLACE_WORD = "(?:\\p{Lu}\\p{Ll}{1,2}\\.|\\p{Lu}[\\p{L}\\p{M}'’\\-]{0,30})";
+const LOCALITY_RE = new RegExp(
+  `^(?:,[ \\t]{0,3}(?:\\r?\\n[ \\t>?]{0,4})?|[ \\t]{0,3}\\r?\\n[ \\t>?]{0,4}|[ \\t]{1,2})(?:,[ \\t]{0,2})?` +
+    `(?:(?:${POSTCODE}[ \\t]{1,2})?${PLACE_WORD}(?:[ \\t\\-]{1,2}(?:${PLACE_WORD}|de|del|la|le|sur|am|an|der|im|en|di|do|da|nad|upon|on))` +
+    `{0,4}(?:[ \\t]\\([^)\\n]{1,30}\\))?(?:,?[ \\t]{1,2}[A-Z]{2,3})?(?:,?[ \\t]{1,2}${POSTCODE})?|${POSTCODE}|[A-Z]{2,3}(?:[ \\t]{1,2}${POSTCODE})?)`,
+  'u',
+);
+/** What may follow a locality segment: the end, a line break, punctuation that ends an address. */
+const LOCALITY_END = /^(?:$|[ \t]*(?:\r?\n|[,.;!?)]|$))/;
+const ENDS_IN_POSTCODE = new RegExp(`(?:^|[ \\t,])${POSTCODE}$`, 'u');
+
+const contextRe = compileContext(CONTEXT_WORDS.STREET_ADDRESS ?? []);
+
+/** Street addresses of many countries. */
+export class AddressRecognizer implements Recognizer {
+  readonly name = 'address';
+  readonly entities = ['STREET_ADDRESS'] as const;
+  readonly requires = F_DIGIT | F_LETTER;
+
+  analyze(text: string, _env: ScanEnv, out: Span[]): void {
+    for (const p of PATTERNS) {
+      const re = p.regex;
+      re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(text)) !== null) {
+        let start = m.index;
+        let end = start + m[0].length;
+        if (p.weak && !plausibleWeak(m[0])) continue;
+        let score = p.score;
+        // A house number or unit written before the street ("6750 Koskikatu 25", "Suite 5 12 Main St").
+        const lead = /(?:(?:Apt\.?|Suite|Unit|Flat)[ \t]\d{1,5}[ \t])?\d{1,5}[ \t]$/u.exec(text.slice(Math.max(0, start - 24), start));
+        if (lead && !/[\p{L}\p{N}]/u.test(text[start - lead[0].length - 1] ?? ' ')) start -= lead[0].length;
+        const extended = extend(text, end);
+        if (extended.end > end) {
+          // A unit or locality line is strong evidence for the weak shapes.
+          score += extended.locality ? 0.25 : 0.15;
+          end = extended.end;
+        }
+        if (hasWordNear(text, contextRe, start, end, 48, 0)) score += 0.35;
+        if (score > 0) out.push({ entity: 'STREET_ADDRESS', start, end, score: Math.min(1, score), recognizer: `address/${p.name}` });
+      }
+    }
+  }
+}
+
+/** The weak shapes must not be made of common words, months ("March 5") or units ("Apt 5"). */
+function plausibleWeak(match: string): boolean {
+  const words = match.match(/\p{Lu}[\p{L}\p{M}'’\-]*/gu) ?? [];
+  if (words.length === 0) return false;
+  for (const w of words) if (STOP_WORDS.has(w.toLowerCase()) || /^(?:Apt|Suite|Unit|Room|Box|Order|No|Nr|Tel|Fax)$/i.test(w)) return false;
+  return true;
+}
+
+/** Extends a street line over a unit and locality segments that follow it. */
+function extend(text: string, end: number): { end: number; locality: boolean } {
+  let e = end;
+  let locality = false;
+  for (let i = 0; i < 3; i++) {
+    const u = UNIT_RE.exec(text.slice(e, e + 48));
+    if (!u || u[0].length === 0) break;
+    e += u[0].length;
+  }
+  for (let i = 0; i < 5; i++) {
+    const rest = text.slice(e, e + 120);
+    const l = LOCALITY_RE.exec(rest);
+    if (!l || l[0].length === 0) break;
+    const after = rest.slice(l[0].length);
+    // A segment that ends in a postcode is a locality whatever follows; a bare place name must end the line.
+    if (!LOCALITY_END.test(after) && !ENDS_IN_POSTCODE.test(l[0])) break;
+    const seg = l[0].replace(/^[,\s>?]+/, '');
+    // A segment must look like a place (not a sentence word such as "Thanks").
+    const firstWord = /^\p{L}+/u.exec(seg)?.[0];
+    if (firstWord && firstWord !== firstWord.toUpperCase() && STOP_WORDS.has(firstWord.toLowerCase())) break;
+    e += l[0].length;
+    locality = true;
+  }
+  return { end: e, locality };
+}
+
+export const addressRecognizer = new AddressRecognizer();

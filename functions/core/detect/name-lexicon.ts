@@ -1,0 +1,171 @@
+/**
+ * The name lexicon: ~32k first-name and surname tokens of faker's locales (generated into
+ * name-lexicon-data.ts by bench/eval/build-name-lexicon.ts), with flags for names that are also
+ * common words or place names, plus curated stop words of the eight supported languages.
+ */
+import { NAME_LEXICON_DATA } from './name-lexicon-data.ts';
+
+export const NAME_FIRST = 1;
+export const NAME_LAST = 2;
+export const NAME_COMMON = 4;
+export const NAME_PLACE = 8;
+/** Also a word in the French, Spanish, Italian, Dutch, Polish or Portuguese word lists. */
+export const NAME_FOREIGN_WORD = 16;
+
+/** Lowercased name token → flags. */
+export type NameLexicon = ReadonlyMap<string, number>;
+
+let cached: Map<string, number> | undefined;
+
+/** The shipped lexicon, parsed once (~10 ms). */
+export function defaultNameLexicon(): NameLexicon {
+  if (!cached) {
+    const m = new Map<string, number>();
+    for (const entry of NAME_LEXICON_DATA.split('|')) {
+      m.set(entry.slice(0, -1), Number.parseInt(entry.slice(-1), 32));
+    }
+    for (const w of STOP_WORDS) {
+      const f = m.get(w);
+      if (f !== undefined) m.set(w, f | NAME_COMMON);
+    }
+    cached = m;
+  }
+  return cached;
+}
+
+/** A copy of the lexicon without some names (the evaluation's hold-out split). */
+export function lexiconWithout(lexicon: NameLexicon, exclude: (name: string) => boolean): NameLexicon {
+  const m = new Map<string, number>();
+  for (const [k, v] of lexicon) if (!exclude(k)) m.set(k, v);
+  return m;
+}
+
+const words = (s: string): string[] => s.trim().split(/\s+/);
+
+/**
+ * Words that are never a name on their own, in the eight languages: function words, sentence
+ * starters, greetings, weekdays and months, and the nouns of customer-service notes. A name that
+ * is also one of them (May, Will, Mark) needs a second name token or a cue.
+ */
+export const STOP_WORDS: ReadonlySet<string> = new Set([
+  // English
+  ...words(`the a an and or but if then so because as at by for from in into of off on onto out over to up with without
+  about after before during since until while i me my mine we us our ours you your yours he him his she her hers it its they
+  them their theirs this that these those there here what which who whom whose when where why how all any both each few more
+  most other some such no nor not only own same than too very can could will would shall should may might must now please
+  thanks thank hello hi hey dear regards best kind yes ok okay sir madam mister miss customer customers client clients team
+  support service services department manager agent staff user member account order orders invoice payment delivery shipping
+  package parcel product item items refund return returns request issue problem note notes update call called email mail phone
+  today tomorrow yesterday tonight monday tuesday wednesday thursday friday saturday sunday january february march april june
+  july august september october november december mon tue wed thu fri sat sun jan feb mar apr jun jul aug sep sept oct nov dec
+  morning afternoon evening night week month year also again still however therefore meanwhile although unfortunately sadly
+  hopefully finally first second third next last new old good great much many every following regarding re fw fwd subject
+  attn attention ref reference ticket case status pending closed open resolved urgent important vip premium gold silver bronze
+  standard basic plus pro free trial test tests internal external name names address city country street road avenue
+  customer's client's company business office home work help thank you they're we're i'm i've i'll it's that's there's let
+  just well sure great perfect fine nice sorry apologies welcome hope wish note see ask asked told said says tell let's
+  mr mrs ms dr prof jr sr phd md`),
+  // German
+  ...words(`der die das den dem des ein eine einen einem einer eines und oder aber wenn dann weil als am an auf aus bei bis
+  durch für gegen im ins mit nach ohne seit über um unter von vor zu zum zur ich du er sie es wir ihr mein meine dein sein
+  seine unser unsere euer ihre dieser diese dieses jener welche wer was wann wo warum wie alle jeder jede kein keine nicht nur
+  auch noch schon sehr bitte danke hallo guten tag morgen abend kunde kundin kunden team service bestellung rechnung lieferung
+  zahlung paket artikel anfrage problem rückruf termin heute gestern montag dienstag mittwoch donnerstag freitag samstag
+  sonntag januar februar märz mai juni juli oktober dezember grüße gruß freundlichen viele liebe lieber sehr geehrte
+  geehrter damen herren leider vielen dank hinweis notiz anruf nachricht frage antwort konto vertrag adresse straße`),
+  // French
+  ...words(`le la les un une des du de au aux et ou mais donc car si alors je tu il elle on nous vous ils elles mon ma mes
+  ton ta tes son sa ses notre votre leur ce cette ces qui que quoi où quand comment pourquoi tout tous toute toutes pas ne
+  plus très merci bonjour bonsoir salut cher chère madame monsieur mademoiselle client cliente équipe service commande facture
+  livraison paiement colis produit demande problème rappel rendez-vous aujourd'hui hier demain lundi mardi mercredi jeudi
+  vendredi samedi dimanche janvier février mars avril juin juillet août septembre octobre novembre décembre cordialement
+  appel message question réponse compte contrat adresse rue`),
+  // Spanish
+  ...words(`el los las unos unas y o pero entonces yo tú él ella nosotros vosotros ellos ellas mi mis tu tus su sus nuestro
+  este esta estos estas ese esa qué quién cuándo dónde cómo por para con sin sobre entre desde hasta todo todos muy gracias
+  hola buenos buenas días tardes señor señora señorita cliente equipo servicio pedido factura entrega pago paquete producto
+  solicitud problema llamada hoy ayer mañana lunes martes miércoles jueves viernes sábado domingo enero febrero marzo abril
+  mayo junio julio agosto septiembre octubre noviembre diciembre saludos atentamente mensaje pregunta respuesta cuenta
+  contrato dirección calle`),
+  // Italian
+  ...words(`il lo gli le uno una e ma se allora io lui lei noi voi loro mio mia miei mie tuo sua suo nostro questo questa
+  quello quella che chi quando dove come perché per con senza su tra fra da di del della tutto tutti molto grazie ciao
+  buongiorno buonasera signore signora signorina cliente squadra servizio ordine fattura consegna pagamento pacco prodotto
+  richiesta problema chiamata oggi ieri domani lunedì martedì mercoledì giovedì venerdì sabato domenica gennaio febbraio
+  aprile maggio giugno luglio settembre ottobre dicembre saluti cordiali messaggio domanda risposta conto contratto indirizzo`),
+  // Dutch
+  ...words(`het een en of maar als dan ik jij je hij zij ze wij we jullie mijn jouw zijn haar ons onze hun dit dat deze die
+  wie wat wanneer waar waarom hoe voor met zonder op uit van naar bij tot alle niet ook nog zeer heel bedankt dank hallo
+  goedemorgen goedemiddag meneer mevrouw klant team dienst bestelling factuur levering betaling pakket aanvraag probleem
+  gesprek vandaag gisteren maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart mei augustus
+  groeten vriendelijke bericht vraag antwoord rekening contract adres straat`),
+  // Polish
+  ...words(`i a ale lub albo jeśli to ja ty on ona ono my wy oni one mój moja moje twój twoja jego jej nasz nasza wasz ich
+  ten ta te tamten kto co kiedy gdzie jak dlaczego w we z ze na do od po przez przy dla bez o u nad pod wszystko wszyscy
+  bardzo dziękuję dzień dobry cześć pan pani panie klient klientka zespół obsługa zamówienie faktura dostawa płatność
+  paczka produkt prośba rozmowa dzisiaj dziś wczoraj jutro poniedziałek wtorek środa czwartek piątek sobota niedziela
+  styczeń luty marzec kwiecień maj czerwiec lipiec sierpień wrzesień październik listopad grudzień pozdrawiam
+  pozdrowienia wiadomość pytanie odpowiedź konto umowa adres ulica`),
+  // Portuguese
+  ...words(`o os as um uma uns umas e ou mas se então eu ele ela nós eles elas meu minha meus minhas teu tua seu sua nosso
+  nossa esse essa isso aquele que quem quando onde como porque por para com sem sobre entre desde até todo todos muito
+  obrigado obrigada olá bom boa dia tarde noite senhor senhora cliente equipe equipa serviço pedido encomenda fatura entrega
+  pagamento pacote produto problema chamada hoje ontem amanhã segunda terça quarta quinta sexta sábado janeiro fevereiro
+  março maio junho julho setembro outubro novembro dezembro atenciosamente cumprimentos mensagem pergunta resposta conta
+  contrato endereço rua`),
+]);
+
+/** Titles before a name (the name follows, the title is not part of the span). */
+export const TITLES: ReadonlySet<string> = new Set(
+  words(`mr mrs ms miss mx dr prof sir dame lord lady herr frau fräulein hr dipl ing mme mlle monsieur madame mademoiselle me
+  sr sra srta señor señora señorita don doña dña sig sigra signor signora signorina dott dottssa avv dhr mevr mw mej meneer
+  mevrouw pan pani panna senhor senhora dona drª eng`),
+);
+
+/** One word right before a name that introduces it. */
+export const CUE_WORDS: ReadonlySet<string> = new Set(
+  words(`dear hi hello hey thanks greetings attn attention called named spoke contact customer client patient caller agent i'm
+  signed liebe lieber hallo servus geehrte geehrter kunde kundin patientin cher chère bonjour salut cliente estimado
+  estimada querido querida hola paciente gentile caro cara egregio ciao paziente beste geachte hoi klant patiënt drogi
+  droga szanowny szanowna klient klientka pacjent prezado prezada olá oi regards cheers sincerely`),
+);
+
+/** Prepositions before a name: weaker evidence ("with Anna", but also "with Amazon"). */
+export const WEAK_CUE_WORDS: ReadonlySet<string> = new Set(words('with from by to cc von mit an avec par à con a met naar z do com para'));
+
+/** Two words right before a name that introduce it (space-joined). */
+export const CUE_BIGRAMS: ReadonlySet<string> = new Set([
+  'spoke with', 'spoke to', 'talked to', 'talked with', 'speak to', 'speak with', 'name is', "name's", 'i am', "i'm", 'this is',
+  'call me', 'calls me', 'ask for', 'asked for', 'contact person', 'on behalf', 'behalf of', 'assigned to', 'from mr', 'regards from',
+  'gesprochen mit', 'telefoniert mit', 'telefonat mit', 'gespräch mit', 'anruf von', 'rückruf an', 'name ist', 'ich bin', 'ich heiße',
+  'ich heisse', 'heißt', 'parlé avec', "m'appelle", "s'appelle", 'nom est', 'je suis', 'hablé con', 'habló con', 'me llamo',
+  'se llama', 'nombre es', 'parlato con', 'mi chiamo', 'si chiama', 'nome è', 'gesproken met', 'naam is', 'ik ben',
+  'rozmawiałem z', 'rozmawiałam z', 'rozmowa z', 'nazywam się', 'na imię', 'falei com', 'me chamo', 'nome é', 'chamo-me',
+  'best regards', 'kind regards', 'viele grüße', 'freundlichen grüßen', 'saludos cordiales', 'cordiali saluti', 'met vriendelijke',
+  'vriendelijke groet', 'z poważaniem',
+]);
+
+/** One word right after a name that confirms it ("Maria called"). */
+export const POST_CUE_WORDS: ReadonlySet<string> = new Set(
+  words(`said says called calls rang phoned asked wrote writes mentioned requested complained confirmed replied explained
+  emailed reported agreed wants needs sagte sagt rief ruft schrieb schreibt fragte fragt meldete bat dijo llamó preguntó
+  escribió pidió confirmó disse chiamato chiesto scritto zei belde vroeg schreef meldde powiedział powiedziała dzwonił
+  dzwoniła zapytał zapytała napisał napisała ligou perguntou escreveu pediu confirmou`),
+);
+
+/** A word right before a capitalised word that makes it a common noun (German nouns, "the Baker"). */
+export const DETERMINERS: ReadonlySet<string> = new Set(
+  words(`the a an this that these those every each some any no our their its der die das den dem des ein eine einen einem
+  einer eines kein keine keinen dieser diese dieses diesen jeder jede jedes zum zur vom beim im les une du des au aux ce
+  cette ces el los las unos unas este esta estos estas il lo gli uno una nel nella al allo alla dal dalla het een deze dit
+  um uma uns umas`),
+);
+
+/** Words right after capitalised words that make them an organisation or a street, not a person. */
+export const NOT_PERSON_NEXT: ReadonlySet<string> = new Set(
+  words(`gmbh ag kg ohg ug ltd limited inc llc llp plc corp corporation co company sa sarl sas srl spa bv nv oy ab as asa
+  group holding holdings bank systems software technologies technology consulting insurance partners associates foundation
+  university school hospital clinic orchestra band street st road rd avenue ave lane ln drive boulevard blvd way place square
+  straße strasse str weg gasse platz allee ring rue avenida calle via viale piazza corso straat laan plein gracht ulica
+  rua travessa praça`),
+);

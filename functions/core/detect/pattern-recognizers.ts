@@ -1,0 +1,419 @@
+/**
+ * The regex-and-validator recognizers: contact data, payment data, national identifiers,
+ * network identifiers, credentials, postcodes and birth dates. Scores follow Presidio's scale:
+ * a checksum-confirmed identifier is near 1, a bare shape that needs a context word starts low.
+ */
+import { isIPv6 } from 'node:net';
+import type { EntityType } from '../types.ts';
+import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
+import { F_ARMOUR, F_AT, F_DIGIT, F_EYJ, F_LETTER, F_UPPER, F_URLISH, PatternRecognizer } from './recognizer.ts';
+import {
+  creditCardValid, deTaxIdValid, esNifValid, ibanLength, ibanValid, inAadhaarValid,
+  itFiscalCodeValid, plPeselValid, ukNhsValid, ukNinoValid, usSsnValid, validDate,
+} from './validators.ts';
+
+const ctx = (e: EntityType): readonly string[] => CONTEXT_WORDS[e] ?? [];
+
+// ---------------------------------------------------------------- contact
+
+export const emailRecognizer = new PatternRecognizer({
+  name: 'email',
+  entity: 'EMAIL_ADDRESS',
+  requires: F_AT,
+  patterns: [
+    {
+      name: 'address',
+      // Local part: no leading or trailing dot; domain: labels of letters/digits/hyphens, a TLD of letters.
+      regex:
+        /(?<![\p{L}\p{N}._%+\-])[\p{L}\p{N}_%+\-](?:[\p{L}\p{N}._%+\-]{0,62}[\p{L}\p{N}_%+\-])?@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}\-@])/gu,
+      score: 0.95,
+    },
+  ],
+  context: ctx('EMAIL_ADDRESS'),
+  validate: (v) => !v.includes('..'),
+});
+
+export const urlRecognizer = new PatternRecognizer({
+  name: 'url',
+  entity: 'URL',
+  requires: F_URLISH,
+  patterns: [
+    { name: 'scheme', regex: /(?<![\p{L}\p{N}])(?:https?|ftp):\/\/[^\s<>"'`{}|\\^[\]]{2,2048}/giu, score: 0.6 },
+    { name: 'www', regex: /(?<![\p{L}\p{N}.\/@])www\.[\p{L}\p{N}\-]{1,63}(?:\.[\p{L}\p{N}\-]{1,63}){1,6}(?:\/[^\s<>"'`{}|\\^[\]]{0,2048})?/giu, score: 0.55 },
+  ],
+  // Sentence punctuation after a URL is not part of it.
+  validate: (v, _t, start) => {
+    let end = v.length;
+    while (end > 0 && '.,;:!?)]}\'"'.includes(v[end - 1] as string)) {
+      if (v[end - 1] === ')' && v.lastIndexOf('(', end) > 0) break;
+      end--;
+    }
+    return end < 6 ? false : { end: start + end };
+  },
+});
+
+// ---------------------------------------------------------------- payment
+
+/** Card numbers are written as groups of 4 (or Amex 4-6-5) or not grouped at all. */
+function cardGroupingOk(v: string): boolean {
+  const groups = v.split(/[ -]/);
+  if (groups.length === 1) return true;
+  const lens = groups.map((g) => g.length).join(',');
+  return /^(4,)+\d$/.test(`${lens}`) || lens === '4,6,5' || lens === '4,6,4' || /^4,4,4,4(,[1-3])?$/.test(lens);
+}
+
+export const creditCardRecognizer = new PatternRecognizer({
+  name: 'credit-card',
+  entity: 'CREDIT_CARD',
+  requires: F_DIGIT,
+  patterns: [{ name: 'digits', regex: /(?<![\d\-.,\/])\d(?:[ \-]?\d){11,18}(?![\d\-\/]|[.,]\d)/g, score: 0.8 }],
+  context: ctx('CREDIT_CARD'),
+  contextBoost: 0.2,
+  negativeContext: NEGATIVE_NUMBER_CONTEXT,
+  validate: (v) => {
+    if (!creditCardValid(v) || !cardGroupingOk(v)) return false;
+    // A grouped number is a strong signal; a bare run of digits less so.
+    return /[ -]/.test(v) ? 0.9 : 0.8;
+  },
+});
+
+class IbanRecognizer extends PatternRecognizer {
+  constructor() {
+    super({
+      name: 'iban',
+      entity: 'IBAN_CODE',
+      requires: F_DIGIT | F_LETTER,
+      patterns: [{ name: 'iban', regex: /(?<![\p{L}\p{N}])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){10,32}/gu, score: 0.9 }],
+      context: ctx('IBAN_CODE'),
+      contextBoost: 0.1,
+      // The candidate may run into the next word ("... 32 and"): cut it at the country's length.
+      validate: (v, _t, start) => {
+        const len = ibanLength(v.slice(0, 2));
+        if (len === undefined) return false;
+        let n = 0;
+        let i = 0;
+        for (; i < v.length && n < len; i++) if (/[A-Za-z0-9]/.test(v[i] as string)) n++;
+        if (n < len) return false;
+        if (i < v.length && /[A-Za-z0-9]/.test(v[i] as string)) return false;
+        const cut = v.slice(0, i);
+        // Mixed case is not how IBANs are written.
+        if (cut !== cut.toUpperCase() && cut !== cut.toLowerCase()) return false;
+        return ibanValid(cut) ? { score: 1, end: start + i } : false;
+      },
+    });
+  }
+}
+export const ibanRecognizer = new IbanRecognizer();
+
+// ---------------------------------------------------------------- national identifiers
+
+export const usSsnRecognizer = new PatternRecognizer({
+  name: 'us-ssn',
+  entity: 'US_SSN',
+  requires: F_DIGIT,
+  patterns: [
+    { name: 'dashed', regex: /(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])/g, score: 0.6 },
+    { name: 'spaced', regex: /(?<![\d ])\d{3} \d{2} \d{4}(?![\d]| \d)/g, score: 0.35 },
+    { name: 'dotted', regex: /(?<![\d.])\d{3}\.\d{2}\.\d{4}(?![\d.])/g, score: 0.3 },
+    { name: 'plain', regex: /(?<![\d\-.,])\d{9}(?![\d\-]|[.,]\d)/g, score: 0.15 },
+  ],
+  context: ctx('US_SSN'),
+  contextBoost: 0.4,
+  negativeContext: NEGATIVE_NUMBER_CONTEXT,
+  validate: (v) => usSsnValid(v),
+});
+
+export const ukNinoRecognizer = new PatternRecognizer({
+  name: 'uk-nino',
+  entity: 'UK_NINO',
+  requires: F_DIGIT | F_UPPER,
+  patterns: [
+    { name: 'nino', regex: /(?<![\p{L}\p{N}])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\p{L}\p{N}])/gu, score: 0.85 },
+  ],
+  context: ctx('UK_NINO'),
+  validate: (v) => ukNinoValid(v),
+});
+
+export const ukNhsRecognizer = new PatternRecognizer({
+  name: 'uk-nhs',
+  entity: 'UK_NHS',
+  requires: F_DIGIT,
+  patterns: [{ name: 'nhs', regex: /(?<![\d\-+])\d{3}([ \-]?)\d{3}\1\d{4}(?![\d\-])/g, score: 0.3 }],
+  context: ctx('UK_NHS'),
+  contextBoost: 0.45,
+  negativeContext: NEGATIVE_NUMBER_CONTEXT,
+  validate: (v) => ukNhsValid(v),
+});
+
+export const esNifRecognizer = new PatternRecognizer({
+  name: 'es-nif',
+  entity: 'ES_NIF',
+  requires: F_DIGIT | F_LETTER,
+  patterns: [
+    { name: 'dni', regex: /(?<![\p{L}\p{N}\-])\d{8}[ \-]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.75 },
+    { name: 'nie', regex: /(?<![\p{L}\p{N}\-])[XYZxyz][ \-]?\d{7}[ \-]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.8 },
+  ],
+  context: ctx('ES_NIF'),
+  validate: (v) => esNifValid(v),
+});
+
+export const itFiscalCodeRecognizer = new PatternRecognizer({
+  name: 'it-fiscal-code',
+  entity: 'IT_FISCAL_CODE',
+  requires: F_DIGIT | F_LETTER,
+  patterns: [
+    {
+      name: 'cf',
+      regex: /(?<![\p{L}\p{N}])[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{3}[A-Za-z](?![\p{L}\p{N}])/gu,
+      score: 0.9,
+    },
+  ],
+  context: ctx('IT_FISCAL_CODE'),
+  validate: (v) => itFiscalCodeValid(v),
+});
+
+export const plPeselRecognizer = new PatternRecognizer({
+  name: 'pl-pesel',
+  entity: 'PL_PESEL',
+  requires: F_DIGIT,
+  patterns: [{ name: 'pesel', regex: /(?<![\d\-+.,])\d{11}(?![\d\-]|[.,]\d)/g, score: 0.4 }],
+  context: ctx('PL_PESEL'),
+  contextBoost: 0.45,
+  negativeContext: NEGATIVE_NUMBER_CONTEXT,
+  validate: (v) => plPeselValid(v),
+});
+
+export const inAadhaarRecognizer = new PatternRecognizer({
+  name: 'in-aadhaar',
+  entity: 'IN_AADHAAR',
+  requires: F_DIGIT,
+  patterns: [{ name: 'aadhaar', regex: /(?<![\d\-+.,])[2-9]\d{3}([ \-]?)\d{4}\1\d{4}(?![\d\-]|[.,]\d)/g, score: 0.4 }],
+  context: ctx('IN_AADHAAR'),
+  contextBoost: 0.45,
+  negativeContext: NEGATIVE_NUMBER_CONTEXT,
+  validate: (v) => inAadhaarValid(v),
+});
+
+export const deTaxIdRecognizer = new PatternRecognizer({
+  name: 'de-tax-id',
+  entity: 'DE_TAX_ID',
+  requires: F_DIGIT,
+  patterns: [
+    { name: 'grouped', regex: /(?<![\d\-+.,])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?![\d\-]|[.,]\d)/g, score: 0.4 },
+  ],
+  context: ctx('DE_TAX_ID'),
+  contextBoost: 0.45,
+  negativeContext: NEGATIVE_NUMBER_CONTEXT,
+  validate: (v) => deTaxIdValid(v),
+});
+
+// ---------------------------------------------------------------- network
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+
+export const ipRecognizer = new PatternRecognizer({
+  name: 'ip',
+  entity: 'IP_ADDRESS',
+  requires: F_DIGIT,
+  patterns: [
+    { name: 'v4', regex: new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?![\\d]|\\.\\d)`, 'g'), score: 0.6 },
+    { name: 'v6', regex: /(?<![\p{L}\p{N}:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\p{L}\p{N}:])/gu, score: 0.7 },
+  ],
+  context: ctx('IP_ADDRESS'),
+  contextBoost: 0.3,
+  negativeContext: ['version', 'ver', 'v', 'release', 'build', 'chapter', 'section', 'isbn'],
+  validate: (v) => {
+    if (v.includes(':')) {
+      if (!isIPv6(v)) return false;
+      const colons = v.split(':').length - 1;
+      // Clock times (10:30:00) and short fragments are not addresses.
+      return colons === 7 || (v.includes('::') && v.replace(/:/g, '').length >= 4);
+    }
+    return v !== '0.0.0.0';
+  },
+});
+
+export const macRecognizer = new PatternRecognizer({
+  name: 'mac',
+  entity: 'MAC_ADDRESS',
+  requires: F_DIGIT,
+  patterns: [
+    { name: 'colon', regex: /(?<![\p{L}\p{N}:\-])[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\p{L}\p{N}:\-])/gu, score: 0.8 },
+    { name: 'cisco', regex: /(?<![\p{L}\p{N}.])[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}(?![\p{L}\p{N}.])/gu, score: 0.7 },
+  ],
+  context: ctx('MAC_ADDRESS'),
+  contextBoost: 0.2,
+  // 12:34:56:12:34:56 style clock-like runs of digits only are rare; require a hex letter or a known separator.
+  validate: (v) => /[a-fA-F]/.test(v) || v.includes(':') || v.includes('-'),
+});
+
+// ---------------------------------------------------------------- credentials
+
+/** Secrets have letters and digits mixed; plain words are not secrets. */
+function looksRandom(v: string): boolean {
+  let classes = 0;
+  if (/[a-z]/.test(v)) classes++;
+  if (/[A-Z]/.test(v)) classes++;
+  if (/\d/.test(v)) classes++;
+  if (/[^A-Za-z0-9]/.test(v)) classes++;
+  return classes >= 2 && /\d|[^A-Za-z]/.test(v);
+}
+
+export const awsAccessKeyRecognizer = new PatternRecognizer({
+  name: 'aws-access-key',
+  entity: 'AWS_ACCESS_KEY',
+  requires: F_UPPER,
+  patterns: [
+    { name: 'key-id', regex: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g, score: 0.95 },
+  ],
+});
+
+export const awsSecretKeyRecognizer = new PatternRecognizer({
+  name: 'aws-secret-key',
+  entity: 'AWS_SECRET_KEY',
+  requires: F_LETTER | F_DIGIT,
+  patterns: [{ name: 'secret', regex: /(?<![A-Za-z0-9\/+=])[A-Za-z0-9\/+]{40}(?![A-Za-z0-9\/+=])/g, score: 0.15 }],
+  context: [...ctx('AWS_SECRET_KEY'), 'aws', 'secret'],
+  contextBoost: 0.75,
+  contextWindow: [64, 0],
+  validate: (v) => /[a-z]/.test(v) && /[A-Z]/.test(v) && /\d/.test(v),
+});
+
+export const privateKeyRecognizer = new PatternRecognizer({
+  name: 'private-key',
+  entity: 'PRIVATE_KEY',
+  requires: F_ARMOUR,
+  patterns: [
+    {
+      name: 'pem',
+      // Header, a bounded body (single hyphens allowed, never five), then the footer if present:
+      // a truncated key is still redacted up to where its body ends.
+      regex:
+        /-----BEGIN [A-Z0-9 ]{0,24}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+\/=\s:,.()]|-(?!----)){0,16384}(?:-----END [A-Z0-9 ]{0,24}PRIVATE KEY(?: BLOCK)?-----)?/g,
+      score: 1,
+    },
+  ],
+});
+
+export const jwtRecognizer = new PatternRecognizer({
+  name: 'jwt',
+  entity: 'JWT',
+  requires: F_EYJ,
+  patterns: [
+    { name: 'jws', regex: /(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{5,4096}\.eyJ[A-Za-z0-9_\-]{5,8192}\.[A-Za-z0-9_\-]{0,4096}(?![A-Za-z0-9_\-])/g, score: 0.95 },
+  ],
+});
+
+export const apiTokenRecognizer = new PatternRecognizer({
+  name: 'api-token',
+  entity: 'API_TOKEN',
+  requires: F_LETTER,
+  patterns: [
+    { name: 'stripe', regex: /(?<![A-Za-z0-9_])(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,128}(?![A-Za-z0-9])/g, score: 0.95 },
+    { name: 'github', regex: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})(?![A-Za-z0-9_])/g, score: 0.95 },
+    { name: 'gitlab', regex: /(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_\-]{20,64}(?![A-Za-z0-9_\-])/g, score: 0.95 },
+    { name: 'slack', regex: /(?<![A-Za-z0-9_])xox[abposr]-[A-Za-z0-9\-]{10,200}(?![A-Za-z0-9\-])/g, score: 0.95 },
+    { name: 'google', regex: /(?<![A-Za-z0-9_])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])/g, score: 0.9 },
+    { name: 'npm', regex: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, score: 0.95 },
+    { name: 'sendgrid', regex: /(?<![A-Za-z0-9_])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])/g, score: 0.95 },
+    { name: 'openai', regex: /(?<![A-Za-z0-9_\-])sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{32,200}(?![A-Za-z0-9_\-])/g, score: 0.9 },
+  ],
+});
+
+export const secretAssignmentRecognizer = new PatternRecognizer({
+  name: 'secret-assignment',
+  entity: 'API_TOKEN',
+  requires: F_LETTER,
+  patterns: [
+    {
+      name: 'assignment',
+      // `api_key = "…"`, `password: …`, `the password is …`: the value is the secret.
+      regex:
+        /(?<![\p{L}\p{N}])(?:api[_\- ]?key|apikey|access[_\- ]?token|auth[_\- ]?token|client[_\- ]?secret|secret|token|password|passwd|pwd|passwort|kennwort|mot de passe|contraseña|senha|hasło|haslo|wachtwoord)["']?(?:\s{0,3}[:=]|\s(?:is|ist|est|es|è|jest|é|era|was))\s{0,3}["']?([A-Za-z0-9_\-+\/=.~!#$%^&*]{6,200})/giu,
+      score: 0.75,
+      group: 1,
+    },
+    { name: 'bearer', regex: /(?<![\p{L}\p{N}])bearer\s{1,3}([A-Za-z0-9_\-.=+\/]{16,4096})/giu, score: 0.85, group: 1 },
+  ],
+  validate: (v, _text, start) => {
+    // Sentence punctuation after the secret is not part of it.
+    const trimmed = v.replace(/[.,;!]+$/, '');
+    return trimmed.length >= 6 && looksRandom(trimmed) ? { end: start + trimmed.length } : false;
+  },
+});
+
+// ---------------------------------------------------------------- quasi-identifiers
+
+export const postcodeRecognizer = new PatternRecognizer({
+  name: 'postcode',
+  entity: 'POSTCODE',
+  requires: F_DIGIT,
+  patterns: [
+    { name: 'uk', regex: /(?<![\p{L}\p{N}])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?) ?\d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.55 },
+    { name: 'ca', regex: /(?<![\p{L}\p{N}])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d(?![\p{L}\p{N}])/gu, score: 0.5 },
+    { name: 'nl', regex: /(?<![\p{L}\p{N}])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.3 },
+    { name: 'us-zip4', regex: /(?<![\d\-])\d{5}-\d{4}(?![\d\-])/g, score: 0.4 },
+    { name: 'br-cep', regex: /(?<![\d\-])\d{5}-\d{3}(?![\d\-])/g, score: 0.3 },
+    { name: 'pt', regex: /(?<![\d\-])\d{4}-\d{3}(?![\d\-])/g, score: 0.25 },
+    { name: 'pl', regex: /(?<![\d\-])\d{2}-\d{3}(?![\d\-])/g, score: 0.2 },
+    { name: 'five-digit', regex: /(?<![\d.,\-\/])\d{5}(?![\d\-\/]|[.,]\d)/g, score: 0.1 },
+    { name: 'four-digit', regex: /(?<![\d.,\-\/])\d{4}(?![\d\-\/]|[.,]\d)/g, score: 0.05 },
+  ],
+  context: ctx('POSTCODE'),
+  contextBoost: 0.5,
+  contextWindow: [20, 0],
+});
+
+const MONTHS = [
+  'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december',
+  'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec',
+  'januar', 'jänner', 'februar', 'märz', 'mai', 'juni', 'juli', 'oktober', 'dezember',
+  'janvier', 'février', 'mars', 'avril', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre',
+  'enero', 'febrero', 'marzo', 'abril', 'mayo', 'junio', 'julio', 'agosto', 'septiembre', 'setiembre', 'octubre', 'noviembre', 'diciembre',
+  'gennaio', 'febbraio', 'aprile', 'maggio', 'giugno', 'luglio', 'settembre', 'ottobre', 'dicembre',
+  'januari', 'februari', 'maart', 'mei', 'augustus',
+  'stycznia', 'lutego', 'marca', 'kwietnia', 'maja', 'czerwca', 'lipca', 'sierpnia', 'września', 'października', 'listopada', 'grudnia',
+  'janeiro', 'fevereiro', 'março', 'maio', 'junho', 'julho', 'setembro', 'outubro', 'dezembro',
+];
+const MONTH_ALT = [...new Set(MONTHS)].sort((a, b) => b.length - a.length).join('|');
+
+/** A numeric date with a plausible day, month and year (either day-month or month-day order). */
+function plausibleNumericDate(v: string): boolean {
+  const parts = v.split(/[./\-]/).map(Number);
+  if (parts.length !== 3) return false;
+  const [a, b, c] = parts as [number, number, number];
+  if (a > 999) return validDate(a, b, c);
+  const year = c < 100 ? 1900 + c : c;
+  return validDate(year, b, a) || validDate(year, a, b);
+}
+
+export const dateOfBirthRecognizer = new PatternRecognizer({
+  name: 'date-of-birth',
+  entity: 'DATE_OF_BIRTH',
+  requires: F_DIGIT,
+  patterns: [
+    { name: 'numeric', regex: /(?<![\d.\/\-])(?:\d{1,2}[.\/\-]\d{1,2}[.\/\-](?:19|20)?\d{2}|(?:19|20)\d{2}[.\/\-]\d{1,2}[.\/\-]\d{1,2})(?![\d\/\-]|\.\d)/g, score: 0.15 },
+    {
+      name: 'day-month-year',
+      regex: new RegExp(`(?<![\\p{L}\\p{N}])\\d{1,2}(?:st|nd|rd|th|er|º|\\.)?\\s{1,2}(?:de\\s)?(?:${MONTH_ALT})\\.?,?\\s{1,2}(?:de\\s)?(?:19|20)\\d{2}(?!\\d)`, 'giu'),
+      score: 0.15,
+    },
+    {
+      name: 'month-day-year',
+      regex: new RegExp(`(?<![\\p{L}\\p{N}])(?:${MONTH_ALT})\\.?\\s{1,2}\\d{1,2}(?:st|nd|rd|th)?,?\\s{1,2}(?:19|20)\\d{2}(?!\\d)`, 'giu'),
+      score: 0.15,
+    },
+  ],
+  context: ctx('DATE_OF_BIRTH'),
+  contextBoost: 0.6,
+  contextWindow: [40, 12],
+  validate: (v) => (/^\d/.test(v) && /^[\d.\/\-]+$/.test(v) ? plausibleNumericDate(v) : true),
+});
+
+/** Every pattern recognizer (phone, person and address have their own modules). */
+export const PATTERN_RECOGNIZERS: readonly PatternRecognizer[] = [
+  emailRecognizer, urlRecognizer, creditCardRecognizer, ibanRecognizer, usSsnRecognizer, ukNinoRecognizer,
+  ukNhsRecognizer, esNifRecognizer, itFiscalCodeRecognizer, plPeselRecognizer, inAadhaarRecognizer, deTaxIdRecognizer,
+  ipRecognizer, macRecognizer, awsAccessKeyRecognizer, awsSecretKeyRecognizer, privateKeyRecognizer, jwtRecognizer,
+  apiTokenRecognizer, secretAssignmentRecognizer, postcodeRecognizer, dateOfBirthRecognizer,
+];

@@ -1,0 +1,287 @@
+/**
+ * PERSON in free text, without an NLP model: runs of capitalised words are looked up in a name
+ * lexicon (first names and surnames of faker's locales), then scored with cues around them:
+ * titles (Mr, Frau, Sr., Pani), introducers (Dear, spoke with, my name is, ich heiße), verbs after
+ * the name (said, called), sentence position, and determiners that make a capitalised word a noun
+ * (der Koch, the Baker). Unknown capitalised words next to a known name (a surname the lexicon
+ * lacks) join the name.
+ */
+import type { Span } from '../types.ts';
+import {
+  CUE_BIGRAMS, CUE_WORDS, DETERMINERS, NAME_COMMON, NAME_FOREIGN_WORD, NAME_PLACE, NOT_PERSON_NEXT, type NameLexicon, POST_CUE_WORDS,
+  STOP_WORDS, TITLES, WEAK_CUE_WORDS, defaultNameLexicon,
+} from './name-lexicon.ts';
+import { F_LETTER, F_UPPER, type Recognizer, type ScanEnv } from './recognizer.ts';
+
+// A capitalised word (letters, marks, inner apostrophes and hyphens), not inside a word, an email
+// or a URL; or an initial with its dot.
+const TOKEN_RE = /(?<![\p{L}\p{M}\p{N}_@.'’\-\/])\p{Lu}[\p{L}\p{M}'’\-]{0,40}(?![\p{L}\p{M}\p{N}_@'’\-]|\.\p{L})\.?/gu;
+
+const PARTICLE_GAP = /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
+const SPACE_GAP = /^[ \t]{1,3}$/;
+const TITLE_GAP = /^\.?(?:ra|ssa|ª)?[ \t]{1,3}$/;
+
+// Lower-case names after an explicit introducer ("my name is nina").
+const INTRO_RE =
+  /(?<![\p{L}])(?:my name is|name is|name's|i am|i'm|call me|calls me|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|nazywam się|mam na imię|me chamo|chamo-me|meu nome é)[ \t]{1,3}(\p{Ll}[\p{Ll}\p{M}'’\-]{1,30})(?:[ \t](\p{Ll}[\p{Ll}\p{M}'’\-]{1,30}))?/giu;
+const INTRO_GATE = /nam|i'm|i am|call|hei|appel|nom|llamo|chiamo|naam|heet|nazyw|imi|chamo/i;
+
+// German capitalises every noun, so a capitalised word mid-sentence says little there.
+const GERMAN_HINT = /(?<![\p{L}])(?:der|die|das|und|ist|nicht|mit|ein|eine|hat|wurde|bitte|ich|wir|für|dem|zum|zur|auf)(?![\p{L}])/giu;
+
+const STRONG = 1;
+const WEAK = 2;
+const UNKNOWN = 3;
+const INITIAL = 4;
+const TITLE = 5;
+const NONE = 6;
+
+interface Token {
+  start: number;
+  /** End of the name part (possessive and dots excluded). */
+  end: number;
+  /** End of the matched text. */
+  rawEnd: number;
+  kind: number;
+  /** Lexicon flags of the word (0 when unknown). */
+  flags: number;
+  possessive: boolean;
+}
+
+/** Options of a person recognizer (the evaluation swaps the lexicon for its hold-out split). */
+export interface PersonRecognizerOptions {
+  readonly lexicon?: NameLexicon;
+}
+
+/** Names in free text from a lexicon and cues. */
+export class PersonRecognizer implements Recognizer {
+  readonly name = 'person';
+  readonly entities = ['PERSON'] as const;
+  readonly requires = F_LETTER;
+  private readonly lexicon: NameLexicon;
+
+  constructor(opts: PersonRecognizerOptions = {}) {
+    this.lexicon = opts.lexicon ?? defaultNameLexicon();
+  }
+
+  analyze(text: string, env: ScanEnv, out: Span[]): void {
+    if (env.features & F_UPPER) this.capitalised(text, out);
+    if (INTRO_GATE.test(text)) this.introduced(text, out);
+  }
+
+  /** The kind of a word and its lexicon flags, packed as kind | flags << 4. */
+  private kindOf(core: string): number {
+    if (core.length === 1) return INITIAL;
+    const lower = core.toLowerCase();
+    // All capitals: acronyms and shouted place names in address blocks, rarely a name.
+    if (lower === core.toUpperCase() || core === core.toUpperCase()) return NONE;
+    if (TITLES.has(lower)) return TITLE;
+    let f = this.lexicon.get(lower);
+    if (f === undefined && lower.includes('-')) {
+      // Jean-Pierre, Müller-Lüdenscheidt: a name when every part is one.
+      let all = 0;
+      for (const part of lower.split('-')) {
+        const pf = this.lexicon.get(part);
+        if (pf === undefined) return STOP_WORDS.has(lower) ? NONE : UNKNOWN;
+        all |= pf;
+      }
+      f = all;
+    }
+    if (f === undefined) return STOP_WORDS.has(lower) ? NONE : UNKNOWN;
+    return (f & (NAME_COMMON | NAME_PLACE) || STOP_WORDS.has(lower) ? WEAK : STRONG) | (f << 4);
+  }
+
+  private tokenize(text: string): Token[] {
+    const tokens: Token[] = [];
+    TOKEN_RE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = TOKEN_RE.exec(text)) !== null) {
+      const raw = m[0];
+      const start = m.index;
+      let core = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+      let possessive = false;
+      if (core.length > 3 && /['’]s?$/.test(core)) {
+        core = core.replace(/['’]s?$/, '');
+        possessive = true;
+      }
+      if (core.endsWith('-')) core = core.slice(0, -1);
+      if (core.length === 0) continue;
+      const packed = this.kindOf(core);
+      let kind = packed & 15;
+      // A lone capital letter is an initial only when written as one ("J." or "J Smith").
+      if (kind === INITIAL && !raw.endsWith('.') && text[start + 1] !== ' ') kind = NONE;
+      tokens.push({ start, end: start + core.length, rawEnd: start + raw.length, kind, flags: packed >> 4, possessive });
+    }
+    return tokens;
+  }
+
+  private capitalised(text: string, out: Span[]): void {
+    const tokens = this.tokenize(text);
+    let german: boolean | undefined;
+    const isGerman = () => {
+      if (german === undefined) {
+        GERMAN_HINT.lastIndex = 0;
+        let n = 0;
+        while (n < 2 && GERMAN_HINT.exec(text) !== null) n++;
+        german = n >= 2;
+      }
+      return german;
+    };
+
+    let i = 0;
+    while (i < tokens.length) {
+      // A run: consecutive name-capable tokens joined by spaces (or particles: Maria da Silva).
+      const t0 = tokens[i] as Token;
+      if (t0.kind === NONE) {
+        i++;
+        continue;
+      }
+      let titled = false;
+      let j = i;
+      if (t0.kind === TITLE) {
+        // The title cues the words after it; the title itself is not part of the name.
+        const next = tokens[i + 1];
+        if (!next || !TITLE_GAP.test(text.slice(t0.end, next.start)) || next.kind === NONE || next.kind === TITLE) {
+          i++;
+          continue;
+        }
+        titled = true;
+        i++;
+        j = i;
+      }
+      while (j + 1 < tokens.length) {
+        const a = tokens[j] as Token;
+        const b = tokens[j + 1] as Token;
+        if (b.kind === NONE || b.kind === TITLE || a.possessive) break;
+        const gap = text.slice(a.rawEnd, b.start);
+        if (!(SPACE_GAP.test(gap) || (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) || (a.kind === INITIAL && gap.length <= 2 && gap.trim() === ''))) break;
+        j++;
+      }
+      this.scoreRun(text, tokens, i, j, titled, isGerman, out);
+      i = j + 1;
+    }
+  }
+
+  private scoreRun(text: string, tokens: Token[], i: number, j: number, titled: boolean, isGerman: () => boolean, out: Span[]): void {
+    let strong = 0;
+    let weak = 0;
+    let unknown = 0;
+    let initials = 0;
+    for (let k = i; k <= j; k++) {
+      const kind = (tokens[k] as Token).kind;
+      if (kind === STRONG) strong++;
+      else if (kind === WEAK) weak++;
+      else if (kind === UNKNOWN) unknown++;
+      else if (kind === INITIAL) initials++;
+    }
+    const len = j - i + 1;
+    if (initials === len) return;
+    const first = tokens[i] as Token;
+    const last = tokens[j] as Token;
+
+    const prev = previousWords(text, first.start);
+    const w1 = prev.w1;
+    const strongCue = titled || CUE_WORDS.has(w1) || CUE_BIGRAMS.has(`${prev.w2} ${w1}`);
+    const weakCue = !strongCue && WEAK_CUE_WORDS.has(w1);
+    const next = nextWord(text, last.rawEnd);
+    if (NOT_PERSON_NEXT.has(next) && !strongCue) return;
+    const postCue = last.possessive || POST_CUE_WORDS.has(next);
+    const sentenceStart = prev.sentenceStart;
+
+    let score: number;
+    if (len - initials >= 2 || (len >= 2 && strong + weak > 0)) {
+      if (strong > 0) score = 0.85;
+      else if (weak > 0) score = sentenceStart ? 0.4 : 0.5;
+      else score = 0.35;
+      if (len > 4) score = Math.min(score, 0.35);
+    } else {
+      const t = initials > 0 ? (tokens[i + (first.kind === INITIAL ? 1 : 0)] as Token) : first;
+      if (t.kind === STRONG) {
+        // At a sentence start a word of another language's dictionary ("Vive en...") is doubtful.
+        score = sentenceStart ? (t.flags & NAME_FOREIGN_WORD ? 0.45 : 0.6) : 0.7;
+      } else if (t.kind === WEAK) {
+        // London, Madrid, Florence: a place before a name unless a cue says otherwise.
+        if (t.flags & NAME_PLACE) score = sentenceStart ? 0.2 : 0.35;
+        else score = sentenceStart || isGerman() ? 0.3 : 0.5;
+      } else score = sentenceStart ? 0.15 : isGerman() ? 0.1 : 0.3;
+    }
+    if (DETERMINERS.has(w1) && !strongCue) {
+      if (strong === 0) return;
+      if (len === 1) score -= 0.2;
+    }
+    if (strongCue) score += 0.4;
+    else if (weakCue) score += 0.15;
+    if (postCue) score += 0.3;
+    if (score <= 0) return;
+    // Leading initials without a following name were dropped above; the span covers the run.
+    out.push({ entity: 'PERSON', start: first.start, end: last.end, score: Math.min(1, score), recognizer: 'person/lexicon' });
+  }
+
+  private introduced(text: string, out: Span[]): void {
+    INTRO_RE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = INTRO_RE.exec(text)) !== null) {
+      const a = m[1] as string;
+      // Capitalised names are handled by the main path; this one catches lower-case writing.
+      if (a !== a.toLowerCase()) continue;
+      const fa = this.lexicon.get(a);
+      if (fa === undefined || STOP_WORDS.has(a)) continue;
+      const start = m.index + m[0].length - (m[2] ? m[2].length + 1 + a.length : a.length);
+      let end = start + a.length;
+      const b = m[2];
+      if (b !== undefined && this.lexicon.has(b) && !STOP_WORDS.has(b)) end = start + a.length + 1 + b.length;
+      out.push({ entity: 'PERSON', start, end, score: end - start > a.length ? 0.85 : 0.75, recognizer: 'person/introduced' });
+    }
+  }
+}
+
+/** The lowercased word (and the one before) preceding `pos`, and whether `pos` starts a sentence. */
+function previousWords(text: string, pos: number): { w1: string; w2: string; sentenceStart: boolean } {
+  let p = pos - 1;
+  // Skip spaces, quotes and brackets; a comma or colon stays part of the cue ("Dear Maria," / "Name: X").
+  while (p >= 0 && ' \t"\'“”„«»‘’(['.includes(text[p] as string)) p--;
+  if (p < 0) return { w1: '', w2: '', sentenceStart: true };
+  const c = text[p] as string;
+  if ('.!?\n\r;•*>|'.includes(c)) {
+    // "Mr. Smith" / "Dr. Who": an abbreviation, not a sentence end.
+    if (c === '.') {
+      const w = wordBefore(text, p);
+      if (TITLES.has(w.word)) return { w1: w.word, w2: '', sentenceStart: false };
+    }
+    return { w1: '', w2: '', sentenceStart: true };
+  }
+  while (p >= 0 && ',:;–-'.includes(text[p] as string)) p--;
+  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+  const a = wordBefore(text, p + 1);
+  const b = a.start > 0 ? wordBefore(text, skipSpaces(text, a.start - 1) + 1) : { word: '', start: 0 };
+  return { w1: a.word, w2: b.word, sentenceStart: false };
+}
+
+function skipSpaces(text: string, p: number): number {
+  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+  return p;
+}
+
+/** The word ending at `end` (exclusive), lowercased. */
+function wordBefore(text: string, end: number): { word: string; start: number } {
+  let s = end;
+  while (s > 0 && end - s < 24 && isWordChar(text.charCodeAt(s - 1))) s--;
+  return { word: text.slice(s, end).toLowerCase(), start: s };
+}
+
+/** The lowercased word after `pos` (spaces skipped, a trailing dot dropped). */
+function nextWord(text: string, pos: number): string {
+  let p = pos;
+  while (p < text.length && (text[p] === ' ' || text[p] === '\t' || text[p] === ',')) p++;
+  let e = p;
+  while (e < text.length && e - p < 24 && isWordChar(text.charCodeAt(e))) e++;
+  return text.slice(p, e).toLowerCase();
+}
+
+function isWordChar(c: number): boolean {
+  // Letters of Latin scripts (incl. accents), apostrophe; cheap and allocation-free.
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0x24f && c !== 0xd7 && c !== 0xf7) || c === 39 || c === 0x2019;
+}
+
+/** The shipped person recognizer. */
+export const personRecognizer = new PersonRecognizer();
