@@ -20,7 +20,9 @@ export interface EncodeStats {
 const CHUNK_CHARS = 256 * 1024;
 
 /** A cell a spreadsheet would run as a formula: `=`, `+`, `-`, `@`, tab or CR first. */
-const FORMULA_START = new Set([61, 43, 45, 64, 9, 13]);
+function formulaStart(c: number): boolean {
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+}
 /** Plain decimal numbers (`-12.5`, `-3e4`) stay as they are; a leading `+` is never plain. */
 const PLAIN_NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
@@ -84,7 +86,7 @@ function csvCellWriter(delimiter: string, neutralise: boolean, stats: EncodeStat
     if (v === null) return '';
     if (typeof v !== 'string') return typeof v === 'number' ? String(v) : v ? 'true' : 'false';
     let s = v;
-    if (neutralise && s.length > 0 && FORMULA_START.has(s.charCodeAt(0)) && !(s.charCodeAt(0) === 45 && PLAIN_NUMBER.test(s))) {
+    if (neutralise && s.length > 0 && formulaStart(s.charCodeAt(0)) && !(s.charCodeAt(0) === 45 && PLAIN_NUMBER.test(s))) {
       s = `'${s}`;
       stats.formulaCellsNeutralised++;
     }
@@ -139,7 +141,7 @@ async function* jsonlText(
     if (v === null) return 'null';
     switch (typeof v) {
       case 'string':
-        if (neutralise && v.length > 0 && FORMULA_START.has(v.charCodeAt(0)) && !(v.charCodeAt(0) === 45 && PLAIN_NUMBER.test(v))) {
+        if (neutralise && v.length > 0 && formulaStart(v.charCodeAt(0)) && !(v.charCodeAt(0) === 45 && PLAIN_NUMBER.test(v))) {
           stats.formulaCellsNeutralised++;
           return JSON.stringify(`'${v}`);
         }

@@ -6,8 +6,6 @@ import type { Cell } from '../types.ts';
 
 export const INTEGER_TEXT = /^[+-]?\d+$/;
 export const NUMBER_TEXT = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const DATE_TEXT = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME_TEXT = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const EMAIL_TEXT = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:]{2,}$/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -18,25 +16,64 @@ export function isNullCell(v: Cell | undefined): v is null | undefined | '' {
   return v === null || v === undefined || v === '';
 }
 
+const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function validDate(y: number, m: number, d: number): boolean {
-  if (m < 1 || m > 12 || d < 1) return false;
-  const days = m === 2 ? (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31;
-  return d <= days;
+  if (m < 1 || m > 12 || d < 1 || d > (DAYS_IN_MONTH[m] as number)) return false;
+  return m !== 2 || d < 29 || (y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0));
+}
+
+/** Two ASCII digits at i as a number, or -1. Hand-rolled: these run per cell on the hot path. */
+function digits2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** `YYYY-MM-DD` at the start of s is a real calendar date. */
+function datePrefix(s: string): boolean {
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const hi = digits2(s, 0);
+  const lo = digits2(s, 2);
+  const m = digits2(s, 5);
+  const d = digits2(s, 8);
+  return hi >= 0 && lo >= 0 && m >= 0 && d >= 0 && validDate(hi * 100 + lo, m, d);
 }
 
 /** `YYYY-MM-DD`, a real calendar date. */
 export function isDateText(s: string): boolean {
-  if (s.length !== 10) return false;
-  const m = DATE_TEXT.exec(s);
-  return m !== null && validDate(Number(m[1]), Number(m[2]), Number(m[3]));
+  return s.length === 10 && datePrefix(s);
 }
 
 /** ISO 8601 date and time (`T` or space), optional seconds, fraction and zone. */
 export function isDateTimeText(s: string): boolean {
-  if (s.length < 16 || s.length > 40) return false;
-  const m = DATETIME_TEXT.exec(s);
-  if (m === null || !validDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
-  return Number(m[4]) < 24 && Number(m[5]) < 60 && (m[6] === undefined || Number(m[6]) < 61);
+  const n = s.length;
+  if (n < 16 || n > 40 || !datePrefix(s)) return false;
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 && sep !== 116 && sep !== 32) return false;
+  const hh = digits2(s, 11);
+  const mm = digits2(s, 14);
+  if (hh < 0 || hh > 23 || s.charCodeAt(13) !== 58 || mm < 0 || mm > 59) return false;
+  let i = 16;
+  if (s.charCodeAt(i) === 58) {
+    const ss = digits2(s, i + 1);
+    if (ss < 0 || ss > 60) return false;
+    i += 3;
+    if (s.charCodeAt(i) === 46) {
+      const start = ++i;
+      while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+      if (i === start || i - start > 9) return false;
+    }
+  }
+  if (i === n) return true;
+  const z = s.charCodeAt(i);
+  if (z === 90 || z === 122) return i + 1 === n;
+  if (z !== 43 && z !== 45) return false;
+  if (digits2(s, i + 1) < 0) return false;
+  i += 3;
+  if (i === n) return true;
+  if (s.charCodeAt(i) === 58) i++;
+  return digits2(s, i) >= 0 && i + 2 === n;
 }
 
 export function isBooleanText(s: string): boolean {
