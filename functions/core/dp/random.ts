@@ -87,7 +87,9 @@ export function bernoulliRational(num: bigint, den: bigint, rng: RandomSource): 
  * Never use it in production: anyone who knows the seed knows the noise.
  */
 export function createSeededRandom(seed: string | number): RandomSource {
-  const key = createHash('sha256').update(`privacy-pipeline/seeded-random\0${typeof seed}\0${String(seed)}`).digest();
+  const key = createHash('sha256')
+    .update(`privacy-pipeline/seeded-random\0${typeof seed}\0${String(seed)}`)
+    .digest();
   // Node's chacha20 takes a 16-byte IV: 4-byte block counter then 12-byte nonce, all zero here.
   const cipher = createCipheriv('chacha20', key, Buffer.alloc(16));
   const zeros = Buffer.alloc(4096);

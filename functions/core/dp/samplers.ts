@@ -5,9 +5,9 @@
  */
 import type { RandomSource } from '../ports.ts';
 import { bernoulliRational, uniformBigInt } from './random.ts';
-import { isqrt, ratFloor, type Rational } from './rational.ts';
+import { isqrt, type Rational, ratFloor } from './rational.ts';
 
-export { toRational, type Rational } from './rational.ts';
+export { type Rational, toRational } from './rational.ts';
 
 function checkPositive(r: Rational, what: string): void {
   if (r.den <= 0n || r.num <= 0n) throw new RangeError(`${what} must be a positive rational`);

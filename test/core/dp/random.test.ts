@@ -65,7 +65,11 @@ describe('uniform integers', () => {
 
 describe('bernoulliRational', () => {
   it('has the exact success rate (binomial chi-square) for 1/3, 2/7 and a huge denominator', () => {
-    for (const [num, den] of [[1n, 3n], [2n, 7n], [2n ** 80n, 3n * 2n ** 80n + 1n]] as const) {
+    for (const [num, den] of [
+      [1n, 3n],
+      [2n, 7n],
+      [2n ** 80n, 3n * 2n ** 80n + 1n],
+    ] as const) {
       const rng = createSeededRandom(`bern-${num}/${den}`);
       const draws = Array.from({ length: 20_000 }, () => (bernoulliRational(num, den, rng) ? 1 : 0));
       const p = Number(num) / Number(den);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createSeededRandom } from '../../../functions/core/dp/random.ts';
-import { sampleBernoulliExp, sampleDiscreteGaussian, sampleDiscreteLaplace, toRational, type Rational } from '../../../functions/core/dp/samplers.ts';
+import {
+  type Rational,
+  sampleBernoulliExp,
+  sampleDiscreteGaussian,
+  sampleDiscreteLaplace,
+  toRational,
+} from '../../../functions/core/dp/samplers.ts';
 import { chiSquareGoodnessOfFit, chiSquarePValue, varianceZScore, Z_1E6 } from './stats.ts';
 
 const N = 30_000;
@@ -25,20 +31,17 @@ function draw(n: number, f: () => bigint): number[] {
 }
 
 describe('sampleBernoulliExp (CKS Algorithm 1)', () => {
-  it.each([
-    [{ num: 1n, den: 3n }],
-    [{ num: 1n, den: 1n }],
-    [{ num: 5n, den: 2n }],
-    [{ num: 29n, den: 4n }],
-    [toRational(0.05)],
-  ])('matches exp(-γ) for γ = %o', (gamma) => {
-    const rng = createSeededRandom(`bexp-${gamma.num}/${gamma.den}`);
-    const p = Math.exp(-ratio(gamma));
-    const n = p < 0.01 ? 200_000 : N; // enough expected successes for the chi-square
-    const draws = Array.from({ length: n }, () => (sampleBernoulliExp(gamma, rng) ? 1 : 0));
-    const r = chiSquareGoodnessOfFit(draws, (x) => (x === 1 ? p : x === 0 ? 1 - p : 0), 0);
-    expect(r.pValue).toBeGreaterThan(1e-6);
-  });
+  it.each([[{ num: 1n, den: 3n }], [{ num: 1n, den: 1n }], [{ num: 5n, den: 2n }], [{ num: 29n, den: 4n }], [toRational(0.05)]])(
+    'matches exp(-γ) for γ = %o',
+    (gamma) => {
+      const rng = createSeededRandom(`bexp-${gamma.num}/${gamma.den}`);
+      const p = Math.exp(-ratio(gamma));
+      const n = p < 0.01 ? 200_000 : N; // enough expected successes for the chi-square
+      const draws = Array.from({ length: n }, () => (sampleBernoulliExp(gamma, rng) ? 1 : 0));
+      const r = chiSquareGoodnessOfFit(draws, (x) => (x === 1 ? p : x === 0 ? 1 - p : 0), 0);
+      expect(r.pValue).toBeGreaterThan(1e-6);
+    },
+  );
 
   it('γ = 0 always succeeds; negative γ is refused', () => {
     const rng = createSeededRandom('bexp-0');
@@ -48,21 +51,18 @@ describe('sampleBernoulliExp (CKS Algorithm 1)', () => {
 });
 
 describe('sampleDiscreteLaplace (CKS Algorithm 2)', () => {
-  it.each([
-    [{ num: 1n, den: 2n }],
-    [{ num: 1n, den: 1n }],
-    [{ num: 7n, den: 3n }],
-    [{ num: 10n, den: 1n }],
-    [toRational(1 / 0.3)],
-  ])('fits the exact PMF and variance for scale %o', (scale) => {
-    const rng = createSeededRandom(`dlap-${scale.num}/${scale.den}`);
-    const draws = draw(N, () => sampleDiscreteLaplace(scale, rng));
-    const pmf = laplacePmf(ratio(scale));
-    const fit = chiSquareGoodnessOfFit(draws, pmf);
-    expect(fit.bins).toBeGreaterThanOrEqual(3);
-    expect(fit.pValue).toBeGreaterThan(1e-6);
-    expect(Math.abs(varianceZScore(draws, pmf).z)).toBeLessThan(Z_1E6);
-  });
+  it.each([[{ num: 1n, den: 2n }], [{ num: 1n, den: 1n }], [{ num: 7n, den: 3n }], [{ num: 10n, den: 1n }], [toRational(1 / 0.3)]])(
+    'fits the exact PMF and variance for scale %o',
+    (scale) => {
+      const rng = createSeededRandom(`dlap-${scale.num}/${scale.den}`);
+      const draws = draw(N, () => sampleDiscreteLaplace(scale, rng));
+      const pmf = laplacePmf(ratio(scale));
+      const fit = chiSquareGoodnessOfFit(draws, pmf);
+      expect(fit.bins).toBeGreaterThanOrEqual(3);
+      expect(fit.pValue).toBeGreaterThan(1e-6);
+      expect(Math.abs(varianceZScore(draws, pmf).z)).toBeLessThan(Z_1E6);
+    },
+  );
 
   it('at a huge scale (2^41, as on a fine grid) the tails and variance match the closed forms', () => {
     const b = 2 ** 41;
@@ -112,21 +112,18 @@ describe('sampleDiscreteLaplace (CKS Algorithm 2)', () => {
 });
 
 describe('sampleDiscreteGaussian (CKS Algorithm 3)', () => {
-  it.each([
-    [{ num: 1n, den: 2n }],
-    [{ num: 1n, den: 1n }],
-    [{ num: 5n, den: 2n }],
-    [{ num: 9n, den: 1n }],
-    [{ num: 100n, den: 7n }],
-  ])('fits the exact PMF and variance for σ² = %o', (sigma2) => {
-    const rng = createSeededRandom(`dgauss-${sigma2.num}/${sigma2.den}`);
-    const draws = draw(N, () => sampleDiscreteGaussian(sigma2, rng));
-    const pmf = gaussianPmf(ratio(sigma2));
-    const fit = chiSquareGoodnessOfFit(draws, pmf);
-    expect(fit.bins).toBeGreaterThanOrEqual(3);
-    expect(fit.pValue).toBeGreaterThan(1e-6);
-    expect(Math.abs(varianceZScore(draws, pmf).z)).toBeLessThan(Z_1E6);
-  });
+  it.each([[{ num: 1n, den: 2n }], [{ num: 1n, den: 1n }], [{ num: 5n, den: 2n }], [{ num: 9n, den: 1n }], [{ num: 100n, den: 7n }]])(
+    'fits the exact PMF and variance for σ² = %o',
+    (sigma2) => {
+      const rng = createSeededRandom(`dgauss-${sigma2.num}/${sigma2.den}`);
+      const draws = draw(N, () => sampleDiscreteGaussian(sigma2, rng));
+      const pmf = gaussianPmf(ratio(sigma2));
+      const fit = chiSquareGoodnessOfFit(draws, pmf);
+      expect(fit.bins).toBeGreaterThanOrEqual(3);
+      expect(fit.pValue).toBeGreaterThan(1e-6);
+      expect(Math.abs(varianceZScore(draws, pmf).z)).toBeLessThan(Z_1E6);
+    },
+  );
 
   it('at σ² = 10^12 / 7 the variance matches σ² (fourth moment 3σ⁴)', () => {
     const sigma2 = 1e12 / 7;

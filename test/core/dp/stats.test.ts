@@ -35,7 +35,13 @@ describe('incomplete gamma and chi-square p-values', () => {
   });
 
   it('P + Q = 1 across both branches', () => {
-    for (const [a, x] of [[2, 1], [2, 5], [10, 9], [10, 12], [0.5, 30]] as const) {
+    for (const [a, x] of [
+      [2, 1],
+      [2, 5],
+      [10, 9],
+      [10, 12],
+      [0.5, 30],
+    ] as const) {
       expect(gammaP(a, x) + gammaQ(a, x)).toBeCloseTo(1, 12);
     }
   });

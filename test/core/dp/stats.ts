@@ -4,8 +4,8 @@
  */
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7; ~15 significant digits). */
@@ -167,7 +167,11 @@ export function pmfMoments(pmf: (x: number) => number, mode = 0): { mean: number
  * z-score of the sample variance against the theoretical variance; its standard error is
  * sqrt((μ4 - σ⁴) / n) for large n. |z| > 4.89 has two-sided probability below 1e-6.
  */
-export function varianceZScore(samples: readonly number[], pmf: (x: number) => number, mode = 0): { sampleVariance: number; variance: number; z: number } {
+export function varianceZScore(
+  samples: readonly number[],
+  pmf: (x: number) => number,
+  mode = 0,
+): { sampleVariance: number; variance: number; z: number } {
   const { mean, variance, mu4 } = pmfMoments(pmf, mode);
   let sum = 0;
   for (const s of samples) sum += (s - mean) ** 2;
