@@ -9,6 +9,7 @@
  */
 import { Readable } from 'node:stream';
 import { parse as csvParse } from 'csv-parse';
+import { parse as csvParseSync } from 'csv-parse/sync';
 import Papa from 'papaparse';
 import { CsvRecordParser } from '../functions/core/codecs/csv-record-parser.ts';
 import { decodeTable } from '../functions/core/codecs/decode-table.ts';
@@ -222,7 +223,46 @@ async function serializers(parts: Buffer[], totalMb: number): Promise<void> {
   }
 }
 
+/** RFC 4180 cases the codec must pass; each parser in its most lenient documented setup. */
+const CONFORMANCE: { name: string; text: string; rows: string[][] }[] = [
+  { name: 'mixed CRLF/LF line endings', text: 'a,b\r\n1,2\n3,4\r\n', rows: [['a', 'b'], ['1', '2'], ['3', '4']] },
+  { name: 'CRLF kept inside quotes', text: 'a,b\n"x\r\ny",2\n', rows: [['a', 'b'], ['x\r\ny', '2']] },
+  { name: 'quoted empty line is a value', text: 'a\n""\n1\n', rows: [['a'], [''], ['1']] },
+  { name: 'doubled quotes and delimiters', text: 'a,b\n"say ""hi"", ok",2\n', rows: [['a', 'b'], ['say "hi", ok', '2']] },
+];
+
+function conformance(): void {
+  const parsers: [string, (t: string) => string[][]][] = [
+    ['papaparse (auto newline, skipEmptyLines)', (t) => Papa.parse<string[]>(t, { skipEmptyLines: true }).data],
+    ['csv-parse (skip_empty_lines)', (t) => csvParseSync(t, { skip_empty_lines: true, relax_column_count: true }) as string[][]],
+    [
+      'CsvRecordParser',
+      (t) => {
+        const out: string[][] = [];
+        const p = new CsvRecordParser(',', 1 << 20, () => {
+          throw new Error('too long');
+        });
+        p.push(t, (f) => out.push(f));
+        p.end((f) => out.push(f));
+        return out;
+      },
+    ],
+  ];
+  console.log('RFC 4180 conformance:');
+  for (const [name, parse] of parsers) {
+    const failed = CONFORMANCE.filter((c) => {
+      try {
+        return JSON.stringify(parse(c.text)) !== JSON.stringify(c.rows);
+      } catch {
+        return true;
+      }
+    }).map((c) => c.name);
+    console.log(`  ${name.padEnd(44)} ${CONFORMANCE.length - failed.length}/${CONFORMANCE.length}${failed.length ? `  fails: ${failed.join('; ')}` : ''}`);
+  }
+}
+
 async function main(): Promise<void> {
+  conformance();
   const t0 = performance.now();
   const data = generate(sizeMb * 1e6);
   const totalMb = data.length / 1e6;

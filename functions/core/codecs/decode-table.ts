@@ -53,8 +53,13 @@ export async function decodeTable(
   // opts.compression is only a hint: the magic bytes decide.
   const source = await openTextSource(body, { fileName, limits, onBytes: opts.onBytes });
   const reader = new TextReader(source);
-  const format = declared ?? (await sniffFormat(reader));
-  return format === 'jsonl' ? decodeJsonl(reader, source, fileName, limits) : decodeCsv(reader, source, fileName, limits);
+  try {
+    const format = declared ?? (await sniffFormat(reader));
+    return await (format === 'jsonl' ? decodeJsonl(reader, source, fileName, limits) : decodeCsv(reader, source, fileName, limits));
+  } catch (err) {
+    await reader.close().catch(() => {});
+    throw err;
+  }
 }
 
 // ------------------------------------------------------------------ shared plumbing
@@ -79,7 +84,6 @@ class TextReader {
     this.back.push(text);
   }
   async close(): Promise<void> {
-    if (this.closed) return;
     this.closed = true;
     await this.source.chunks.return?.();
   }

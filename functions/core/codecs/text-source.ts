@@ -39,14 +39,27 @@ export async function openTextSource(
   const raw = await peek(counted, 3);
   const gzip = raw.head.length >= 2 && raw.head[0] === 0x1f && raw.head[1] === 0x8b;
   const bytes = gzip ? gunzip(raw.stream, fileName, opts.limits, () => compressedRead) : raw.stream;
-  const plain = await peek(bytes, SNIFF_BYTES);
-  const head = plain.head;
-  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
-    throw fileError(fileName, 'encoding', 'is UTF-16 encoded; only UTF-8 (with or without BOM) is supported');
+  let plain: Peeked;
+  try {
+    plain = await peek(bytes, SNIFF_BYTES);
+  } catch (err) {
+    await raw.close().catch(() => {});
+    throw err;
   }
-  const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
-  if (looksBinary(head)) throw fileError(fileName, 'binary', 'holds binary data, not text (NUL or control bytes near the start)');
-  return { compression: gzip ? 'gzip' : 'none', bom, chunks: decodeUtf8(plain.stream, fileName)[Symbol.asyncIterator]() };
+  try {
+    const head = plain.head;
+    if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+      throw fileError(fileName, 'encoding', 'is UTF-16 encoded; only UTF-8 (with or without BOM) is supported');
+    }
+    const bom = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+    if (looksBinary(head)) throw fileError(fileName, 'binary', 'holds binary data, not text (NUL or control bytes near the start)');
+    return { compression: gzip ? 'gzip' : 'none', bom, chunks: decodeUtf8(plain.stream, fileName)[Symbol.asyncIterator]() };
+  } catch (err) {
+    // Release the body (an S3 socket, a file handle) before reporting.
+    await plain.close().catch(() => {});
+    await raw.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** A file-level error whose message names the file and the rule. */
@@ -62,8 +75,16 @@ async function* countBytes(body: AsyncIterable<Uint8Array>, onChunk: (n: number)
   }
 }
 
+interface Peeked {
+  readonly head: Uint8Array;
+  /** Replays the head, then the rest. */
+  readonly stream: AsyncIterable<Uint8Array>;
+  /** Releases the source when the stream will not be read. */
+  close(): Promise<void>;
+}
+
 /** Reads at least `min` bytes (or all there is) and returns them with a stream that replays them. */
-async function peek(source: AsyncIterable<Uint8Array>, min: number): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+async function peek(source: AsyncIterable<Uint8Array>, min: number): Promise<Peeked> {
   const it = source[Symbol.asyncIterator]();
   const seen: Uint8Array[] = [];
   let total = 0;
@@ -78,20 +99,27 @@ async function peek(source: AsyncIterable<Uint8Array>, min: number): Promise<{ h
     total += next.value.length;
   }
   const head = seen.length === 1 ? (seen[0] as Uint8Array) : Buffer.concat(seen);
+  const close = async () => {
+    if (done) return;
+    done = true;
+    await it.return?.();
+  };
   async function* replay(): AsyncGenerator<Uint8Array> {
     try {
       if (head.length > 0) yield head;
-      if (done) return;
-      for (;;) {
+      while (!done) {
         const next = await it.next();
-        if (next.done) return;
+        if (next.done) {
+          done = true;
+          return;
+        }
         yield next.value;
       }
     } finally {
-      if (!done) await it.return?.();
+      await close();
     }
   }
-  return { head, stream: replay() };
+  return { head, stream: replay(), close };
 }
 
 async function* gunzip(
@@ -128,6 +156,8 @@ async function* gunzip(
     throw err;
   } finally {
     inflater.destroy();
+    // Readable.from releases the body asynchronously on destroy; make sure it is released before we return.
+    await (source as AsyncGenerator<Uint8Array>).return?.(undefined);
   }
 }
 

@@ -223,6 +223,26 @@ describe('decodeTable: iteration', () => {
     expect(finished).toBe(true);
   });
 
+  const rowsBlock = '1,2\n'.repeat(16_384);
+  const gzBlock = gzipSync(Buffer.from(rowsBlock));
+  it.each([
+    ['a header error', 'x.csv', (i: number) => Buffer.from(i === 0 ? `a,a\n${rowsBlock}` : rowsBlock)],
+    ['binary junk', 'x.csv', () => Buffer.alloc(4096, 0)],
+    // Concatenated gzip members: the body is read lazily, block by block.
+    ['a header error inside gzip', 'x.csv.gz', (i: number) => (i === 0 ? gzipSync(Buffer.from(`a,a\n${rowsBlock}`)) : gzBlock)],
+  ])('%s releases the body', async (_name, fileName, chunk) => {
+    let finished = false;
+    async function* body() {
+      try {
+        for (let i = 0; i < 1000; i++) yield chunk(i);
+      } finally {
+        finished = true;
+      }
+    }
+    await expect(decodeTable(body(), { fileName })).rejects.toBeInstanceOf(InvalidFileError);
+    expect(finished).toBe(true);
+  });
+
   it('the rows iterable continues after manual next() calls', async () => {
     const table = await decodeTable(chunked('id\n1\n2\n3\n'), { fileName: 'x.csv' });
     const it = table.rows[Symbol.asyncIterator]();
