@@ -868,13 +868,18 @@ function toGridUnitsFast(x: number, grid: Grid): number {
 
 // ---------------------------------------------------------------- release
 
-interface Noised {
-  readonly value: bigint;
+/** A noise distribution with its confidence half-width (computed once per query, not per key). */
+interface Calibrated {
+  readonly noise: IntegerNoise;
   readonly halfWidth: number;
 }
 
-function noised(trueValue: bigint, noise: IntegerNoise, rng: RandomSource, alpha = 0.05): Noised {
-  return { value: trueValue + sampleNoise(noise, rng), halfWidth: noiseHalfWidth(noise, alpha) };
+function withHalfWidth(noise: IntegerNoise, alpha = 0.05): Calibrated {
+  return { noise, halfWidth: noiseHalfWidth(noise, alpha) };
+}
+
+function noised(trueValue: bigint, c: Calibrated, rng: RandomSource): { readonly value: bigint; readonly halfWidth: number } {
+  return { value: trueValue + sampleNoise(c.noise, rng), halfWidth: c.halfWidth };
 }
 
 function calibrate(q: AggregateQuery, l1: bigint, l2Squared: bigint, share: 1 | 2): IntegerNoise {
@@ -905,7 +910,7 @@ function releaseOne(agg: Aggregator, plan: Plan, parts: Map<string, Partition>, 
   const mechanism = q.mechanism === 'gaussian' ? 'discrete-gaussian' : 'discrete-laplace';
 
   if (plan.item === 'count') {
-    const noise = calibrate(q, p * m, p * m * m, 1);
+    const noise = withHalfWidth(calibrate(q, p * m, p * m * m, 1));
     const threshold =
       grouped && !q.domain
         ? partitionSelectionThreshold({
@@ -924,7 +929,7 @@ function releaseOne(agg: Aggregator, plan: Plan, parts: Map<string, Partition>, 
       values[key] = v;
       cis[key] = [v - r.halfWidth, v + r.halfWidth];
     }
-    const common = { ...head, mechanism, noiseScale: noiseScale(noise), grid: 1 } as const;
+    const common = { ...head, mechanism, noiseScale: noiseScale(noise.noise), grid: 1 } as const;
     if (!grouped) return { ...common, value: values[''] as number, ci95: cis[''] as readonly [number, number] };
     return {
       ...common,
@@ -942,8 +947,8 @@ function releaseOne(agg: Aggregator, plan: Plan, parts: Map<string, Partition>, 
     let scale: number;
     if (q.kind === 'sum') {
       const d = BigInt(grid.maxUnits);
-      const noise = calibrate(q, p * m * d, p * m * m * d * d, 1);
-      scale = noiseScale(noise) * grid.step;
+      const noise = withHalfWidth(calibrate(q, p * m * d, p * m * m * d * d, 1));
+      scale = noiseScale(noise.noise) * grid.step;
       for (const key of keys) {
         const r = noised(partitionSum(part(key)), noise, rng);
         values[key] = fromGridUnits(r.value, grid);
@@ -954,14 +959,14 @@ function releaseOne(agg: Aggregator, plan: Plan, parts: Map<string, Partition>, 
       // Centring on the middle of the bounds halves the sum's sensitivity to (upper - lower)/2.
       const centre = Math.round((grid.lowerUnits + grid.upperUnits) / 2);
       const d = BigInt(Math.max(Math.abs(grid.lowerUnits - centre), Math.abs(grid.upperUnits - centre), 1));
-      const sumNoise = calibrate(q, p * m * d, p * m * m * d * d, 2);
-      const countNoise = calibrate(q, p * m, p * m * m, 2);
-      scale = noiseScale(sumNoise) * grid.step;
+      // Each interval at 97.5%: both hold together with probability >= 95% (union bound).
+      const sumNoise = withHalfWidth(calibrate(q, p * m * d, p * m * m * d * d, 2), 0.025);
+      const countNoise = withHalfWidth(calibrate(q, p * m, p * m * m, 2), 0.025);
+      scale = noiseScale(sumNoise.noise) * grid.step;
       for (const key of keys) {
         const pt = part(key);
-        // Each interval at 97.5%: both hold together with probability >= 95% (union bound).
-        const s = noised(partitionSum(pt) - BigInt(pt.n) * BigInt(centre), sumNoise, rng, 0.025);
-        const c = noised(BigInt(pt.n), countNoise, rng, 0.025);
+        const s = noised(partitionSum(pt) - BigInt(pt.n) * BigInt(centre), sumNoise, rng);
+        const c = noised(BigInt(pt.n), countNoise, rng);
         const centreValue = centre * grid.step;
         const count = c.value < 1n ? 1n : c.value;
         values[key] = snapToGrid(centreValue + fromGridUnits(s.value, grid) / Number(count), grid);
