@@ -94,6 +94,8 @@ function fail(q: AggregateQuery | { id: string }, field: string, rule: string, p
 const NEEDS_COLUMN = new Set<AggregateQuery['kind']>(['sum', 'mean', 'median', 'quantile', 'histogram']);
 const NEEDS_BOUNDS = new Set<AggregateQuery['kind']>(['sum', 'mean', 'median', 'quantile']);
 const MAX_BOUND = 2 ** 200;
+const MIN_EPSILON = 1e-9;
+const MAX_EPSILON = 1e6;
 const MIN_BOUND = 2 ** -200;
 
 function isGrouped(q: AggregateQuery): boolean {
@@ -111,7 +113,8 @@ export function validateQueries(queries: readonly AggregateQuery[], columns: rea
   for (const q of queries) {
     if (ids.has(q.id)) fail(q, 'id', 'aggregate-duplicate-id', 'is used by another aggregate');
     ids.add(q.id);
-    if (!(Number.isFinite(q.epsilon) && q.epsilon > 0)) fail(q, 'epsilon', 'aggregate-epsilon', 'must be a positive finite number');
+    // The ledger counts ε in units of 1e-9 up to ~10^6; outside that range releases are meaningless anyway.
+    if (!(q.epsilon >= MIN_EPSILON && q.epsilon <= MAX_EPSILON)) fail(q, 'epsilon', 'aggregate-epsilon', `must be between ${MIN_EPSILON} and ${MAX_EPSILON}`);
     if (q.delta !== undefined && !(Number.isFinite(q.delta) && q.delta >= 0 && q.delta < 1))
       fail(q, 'delta', 'aggregate-delta', 'must be in [0, 1)');
     if (q.column !== undefined && !known.has(q.column)) fail(q, 'column', 'aggregate-unknown-column', 'names an unknown column');
