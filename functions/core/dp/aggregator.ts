@@ -114,7 +114,8 @@ export function validateQueries(queries: readonly AggregateQuery[], columns: rea
     if (ids.has(q.id)) fail(q, 'id', 'aggregate-duplicate-id', 'is used by another aggregate');
     ids.add(q.id);
     // The ledger counts ε in units of 1e-9 up to ~10^6; outside that range releases are meaningless anyway.
-    if (!(q.epsilon >= MIN_EPSILON && q.epsilon <= MAX_EPSILON)) fail(q, 'epsilon', 'aggregate-epsilon', `must be between ${MIN_EPSILON} and ${MAX_EPSILON}`);
+    if (!(q.epsilon >= MIN_EPSILON && q.epsilon <= MAX_EPSILON))
+      fail(q, 'epsilon', 'aggregate-epsilon', `must be between ${MIN_EPSILON} and ${MAX_EPSILON}`);
     if (q.delta !== undefined && !(Number.isFinite(q.delta) && q.delta >= 0 && q.delta < 1))
       fail(q, 'delta', 'aggregate-delta', 'must be in [0, 1)');
     if (q.column !== undefined && !known.has(q.column)) fail(q, 'column', 'aggregate-unknown-column', 'names an unknown column');
