@@ -261,7 +261,9 @@ export function partitionSelectionThreshold(opts: {
  * exp(-factor · (badness[i] - min)) via the exact Bernoulli(exp(-γ)) sampler. The best
  * candidate is always accepted, so the expected number of rounds is at most the number of
  * candidates. No floating point touches the draw (unlike Gumbel-max or an inverse CDF over
- * floats, which reintroduce the Mironov attack surface).
+ * floats, which reintroduce the Mironov attack surface). The number of rounds depends on the
+ * data; only the output is published, so this timing channel is out of scope (as for all
+ * releases, which run inside the pipeline, not in front of an analyst).
  */
 export function sampleExponentialMechanism(badness: readonly bigint[], factor: Rational, rng: RandomSource): number {
   const n = badness.length;
