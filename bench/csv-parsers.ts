@@ -29,8 +29,26 @@ function generate(targetBytes: number): Buffer {
   const last = ['Müller', "O'Brien", 'Smith', 'Dupont', 'García', 'Kowalski', 'Nakamura', 'Rossi'];
   const words = ['call', 'back', 'about', 'the', 'invoice', 'customer', 'said', 'ok', 'refund', 'delivered', 'late', 'urgent'];
   const header = [
-    'customer_id', 'first_name', 'last_name', 'email', 'phone', 'iban', 'card', 'dob', 'street', 'postcode',
-    'city', 'country', 'status', 'segment', 'amount', 'quantity', 'created_at', 'score', 'active', 'notes',
+    'customer_id',
+    'first_name',
+    'last_name',
+    'email',
+    'phone',
+    'iban',
+    'card',
+    'dob',
+    'street',
+    'postcode',
+    'city',
+    'country',
+    'status',
+    'segment',
+    'amount',
+    'quantity',
+    'created_at',
+    'score',
+    'active',
+    'notes',
   ];
   const lines: string[] = [header.join(',')];
   let bytes = lines[0]!.length + 1;
@@ -47,11 +65,26 @@ function generate(targetBytes: number): Buffer {
       note = `"${w.join(' ').replace(/"/g, '""')}"`;
     }
     const row = [
-      `C${100000 + i}`, f, l.includes("'") ? l : l, `${f.toLowerCase()}.${i}@example.com`, `+44 7700 ${String(900000 + (i % 99999)).padStart(6, '0')}`,
-      `GB82WEST1234569876${String(i % 10000).padStart(4, '0')}`, `4111 1111 1111 ${String(i % 10000).padStart(4, '0')}`,
-      `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`, `${i % 300} High Street`, `SW1A ${i % 10}AA`, 'London', 'GB',
-      ['active', 'churned', 'pending'][i % 3]!, ['a', 'b', 'c', 'd'][i % 4]!, (rnd() * 1000).toFixed(2), String(i % 17),
-      `2024-0${1 + (i % 9)}-1${i % 10}T10:${String(i % 60).padStart(2, '0')}:00Z`, rnd().toFixed(4), i % 2 ? 'true' : 'false', note,
+      `C${100000 + i}`,
+      f,
+      l.includes("'") ? l : l,
+      `${f.toLowerCase()}.${i}@example.com`,
+      `+44 7700 ${String(900000 + (i % 99999)).padStart(6, '0')}`,
+      `GB82WEST1234569876${String(i % 10000).padStart(4, '0')}`,
+      `4111 1111 1111 ${String(i % 10000).padStart(4, '0')}`,
+      `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
+      `${i % 300} High Street`,
+      `SW1A ${i % 10}AA`,
+      'London',
+      'GB',
+      ['active', 'churned', 'pending'][i % 3]!,
+      ['a', 'b', 'c', 'd'][i % 4]!,
+      (rnd() * 1000).toFixed(2),
+      String(i % 17),
+      `2024-0${1 + (i % 9)}-1${i % 10}T10:${String(i % 60).padStart(2, '0')}:00Z`,
+      rnd().toFixed(4),
+      i % 2 ? 'true' : 'false',
+      note,
     ].join(',');
     lines.push(row);
     bytes += Buffer.byteLength(row) + 1;
@@ -219,16 +252,40 @@ async function serializers(parts: Buffer[], totalMb: number): Promise<void> {
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
-    console.log(`  ${w.name.padEnd(44)} ${(totalMb / (times[0]! / 1000)).toFixed(1).padStart(7)} MB/s best, ${(totalMb / (times[Math.floor(times.length / 2)]! / 1000)).toFixed(1).padStart(7)} median  (${(bytes / 1e6).toFixed(1)} MB out)`);
+    console.log(
+      `  ${w.name.padEnd(44)} ${(totalMb / (times[0]! / 1000)).toFixed(1).padStart(7)} MB/s best, ${(totalMb / (times[Math.floor(times.length / 2)]! / 1000)).toFixed(1).padStart(7)} median  (${(bytes / 1e6).toFixed(1)} MB out)`,
+    );
   }
 }
 
 /** RFC 4180 cases the codec must pass; each parser in its most lenient documented setup. */
 const CONFORMANCE: { name: string; text: string; rows: string[][] }[] = [
-  { name: 'mixed CRLF/LF line endings', text: 'a,b\r\n1,2\n3,4\r\n', rows: [['a', 'b'], ['1', '2'], ['3', '4']] },
-  { name: 'CRLF kept inside quotes', text: 'a,b\n"x\r\ny",2\n', rows: [['a', 'b'], ['x\r\ny', '2']] },
+  {
+    name: 'mixed CRLF/LF line endings',
+    text: 'a,b\r\n1,2\n3,4\r\n',
+    rows: [
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ],
+  },
+  {
+    name: 'CRLF kept inside quotes',
+    text: 'a,b\n"x\r\ny",2\n',
+    rows: [
+      ['a', 'b'],
+      ['x\r\ny', '2'],
+    ],
+  },
   { name: 'quoted empty line is a value', text: 'a\n""\n1\n', rows: [['a'], [''], ['1']] },
-  { name: 'doubled quotes and delimiters', text: 'a,b\n"say ""hi"", ok",2\n', rows: [['a', 'b'], ['say "hi", ok', '2']] },
+  {
+    name: 'doubled quotes and delimiters',
+    text: 'a,b\n"say ""hi"", ok",2\n',
+    rows: [
+      ['a', 'b'],
+      ['say "hi", ok', '2'],
+    ],
+  },
 ];
 
 function conformance(): void {
@@ -257,7 +314,9 @@ function conformance(): void {
         return true;
       }
     }).map((c) => c.name);
-    console.log(`  ${name.padEnd(44)} ${CONFORMANCE.length - failed.length}/${CONFORMANCE.length}${failed.length ? `  fails: ${failed.join('; ')}` : ''}`);
+    console.log(
+      `  ${name.padEnd(44)} ${CONFORMANCE.length - failed.length}/${CONFORMANCE.length}${failed.length ? `  fails: ${failed.join('; ')}` : ''}`,
+    );
   }
 }
 
@@ -266,7 +325,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const data = generate(sizeMb * 1e6);
   const totalMb = data.length / 1e6;
-  console.log(`generated ${totalMb.toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${runs} runs each, 1 MiB chunks, Node ${process.version}`);
+  console.log(
+    `generated ${totalMb.toFixed(1)} MB in ${((performance.now() - t0) / 1000).toFixed(1)} s; ${runs} runs each, 1 MiB chunks, Node ${process.version}`,
+  );
   const parts = chunks(data);
   console.log('parse:');
   let reference: Result | undefined;
@@ -280,7 +341,10 @@ async function main(): Promise<void> {
     }
     times.sort((a, b) => a - b);
     reference ??= res;
-    const same = res.rows === reference.rows && res.check === reference.check ? 'same output' : `DIFFERENT output (${res.rows} rows, check ${res.check})`;
+    const same =
+      res.rows === reference.rows && res.check === reference.check
+        ? 'same output'
+        : `DIFFERENT output (${res.rows} rows, check ${res.check})`;
     console.log(
       `  ${c.name.padEnd(44)} ${(totalMb / (times[0]! / 1000)).toFixed(1).padStart(7)} MB/s best, ${(totalMb / (times[Math.floor(times.length / 2)]! / 1000)).toFixed(1).padStart(7)} median  ${res.rows} rows, ${same}`,
     );

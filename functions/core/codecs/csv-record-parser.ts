@@ -173,7 +173,7 @@ function stopOf(buf: string, from: number, delimiter: string): number {
   const b = buf.indexOf('\n', from);
   if (a === -1) return b;
   if (b === -1) return a;
-  return a < b ? a : b;
+  return Math.min(a, b);
 }
 
 /**

@@ -41,7 +41,13 @@ export const JSONL_COLUMN_SAMPLE = 1000;
 /** Opens a CSV or JSON Lines body (gzip detected by magic bytes) and reads its header. */
 export async function decodeTable(
   body: AsyncIterable<Uint8Array>,
-  opts: { fileName: string; format?: DataFormat; compression?: Compression; limits?: Partial<DecodeLimits>; onBytes?: (compressedBytesRead: number) => void },
+  opts: {
+    fileName: string;
+    format?: DataFormat;
+    compression?: Compression;
+    limits?: Partial<DecodeLimits>;
+    onBytes?: (compressedBytesRead: number) => void;
+  },
 ): Promise<DecodedTable> {
   const { fileName } = opts;
   const limits: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
@@ -192,7 +198,10 @@ async function decodeCsv(reader: TextReader, source: TextSource, fileName: strin
     if (fields.length !== width) {
       issue = { rule: 'field-count', message: `row ${rowNumber} has ${fields.length} fields, header has ${width}` };
     } else if (malformed) {
-      issue = { rule: 'csv-quotes', message: `row ${rowNumber} has a malformed quoted field (text after the closing quote or no closing quote)` };
+      issue = {
+        rule: 'csv-quotes',
+        message: `row ${rowNumber} has a malformed quoted field (text after the closing quote or no closing quote)`,
+      };
     } else if (end - start > maxCell) {
       // Only a record longer than the limit can hold a cell longer than it.
       for (let i = 0; i < fields.length; i++) {
@@ -239,7 +248,10 @@ async function decodeCsv(reader: TextReader, source: TextSource, fileName: strin
 
 function checkCsvHeader(fields: readonly string[], fileName: string, limits: DecodeLimits): string[] {
   if (fields.length > limits.maxColumns) {
-    throw fileError(fileName, 'too-many-columns', `has ${fields.length} columns, the limit is ${limits.maxColumns}`, { columns: fields.length, limit: limits.maxColumns });
+    throw fileError(fileName, 'too-many-columns', `has ${fields.length} columns, the limit is ${limits.maxColumns}`, {
+      columns: fields.length,
+      limit: limits.maxColumns,
+    });
   }
   // Surrounding spaces in header names are noise ("id, name"); names are compared trimmed.
   const names = fields.map((f) => f.trim());
@@ -268,7 +280,9 @@ interface PendingLine {
 
 async function decodeJsonl(reader: TextReader, source: TextSource, fileName: string, limits: DecodeLimits): Promise<DecodedTable> {
   const lines = new LineSplitter(limits.maxRecordBytes, () => {
-    throw fileError(fileName, 'record-too-long', `has a line longer than ${limits.maxRecordBytes} characters`, { limit: limits.maxRecordBytes });
+    throw fileError(fileName, 'record-too-long', `has a line longer than ${limits.maxRecordBytes} characters`, {
+      limit: limits.maxRecordBytes,
+    });
   });
   let lineEnding: '\n' | '\r\n' | undefined;
   // Buffer the first lines: columns are the keys in order of first appearance.
@@ -310,11 +324,23 @@ async function decodeJsonl(reader: TextReader, source: TextSource, fileName: str
   if (pending.length === 0) throw fileError(fileName, 'empty-file', 'is empty (no JSON lines)');
   if (keys.size === 0) throw fileError(fileName, 'empty-file', 'has no JSON object with fields in its first lines');
   if (keys.size > limits.maxColumns) {
-    throw fileError(fileName, 'too-many-columns', `has ${keys.size} distinct fields, the limit is ${limits.maxColumns}`, { columns: keys.size, limit: limits.maxColumns });
+    throw fileError(fileName, 'too-many-columns', `has ${keys.size} distinct fields, the limit is ${limits.maxColumns}`, {
+      columns: keys.size,
+      limit: limits.maxColumns,
+    });
   }
   const columns = [...keys.keys()];
-  checkNames(columns.map((c) => (c.trim() === '' ? '' : c)), fileName);
-  const format: FileFormat = { format: 'jsonl', compression: source.compression, delimiter: ',', bom: source.bom, lineEnding: lineEnding ?? '\n' };
+  checkNames(
+    columns.map((c) => (c.trim() === '' ? '' : c)),
+    fileName,
+  );
+  const format: FileFormat = {
+    format: 'jsonl',
+    compression: source.compression,
+    delimiter: ',',
+    bom: source.bom,
+    lineEnding: lineEnding ?? '\n',
+  };
 
   const toRow = new JsonRowBuilder(columns, keys, limits);
   let rowNumber = 0;
@@ -441,7 +467,10 @@ class JsonRowBuilder {
         case 'string':
           found++;
           if (v.length > limits.maxCellLength && !issue) {
-            issue = { rule: 'cell-too-long', message: `row ${rowNumber}, column '${columns[i]}': value longer than ${limits.maxCellLength} characters` };
+            issue = {
+              rule: 'cell-too-long',
+              message: `row ${rowNumber}, column '${columns[i]}': value longer than ${limits.maxCellLength} characters`,
+            };
           }
           cells[i] = v;
           break;
@@ -449,7 +478,10 @@ class JsonRowBuilder {
           found++;
           if (!issue && Number.isInteger(v) && !Number.isSafeInteger(v)) {
             // JSON.parse already rounded it; publishing the rounded number would corrupt an id silently.
-            issue = { rule: 'json-number-precision', message: `row ${rowNumber}, column '${columns[i]}': integer beyond 2^53 loses precision` };
+            issue = {
+              rule: 'json-number-precision',
+              message: `row ${rowNumber}, column '${columns[i]}': integer beyond 2^53 loses precision`,
+            };
           }
           cells[i] = v;
           break;
@@ -461,12 +493,18 @@ class JsonRowBuilder {
           found++;
           if (v === null) cells[i] = null;
           else if (depthExceeds(v, limits.maxJsonDepth - 1)) {
-            issue ??= { rule: 'json-too-deep', message: `row ${rowNumber}, column '${columns[i]}': nested deeper than ${limits.maxJsonDepth} levels` };
+            issue ??= {
+              rule: 'json-too-deep',
+              message: `row ${rowNumber}, column '${columns[i]}': nested deeper than ${limits.maxJsonDepth} levels`,
+            };
             cells[i] = null;
           } else {
             const s = JSON.stringify(v);
             if (s.length > limits.maxCellLength && !issue) {
-              issue = { rule: 'cell-too-long', message: `row ${rowNumber}, column '${columns[i]}': value longer than ${limits.maxCellLength} characters` };
+              issue = {
+                rule: 'cell-too-long',
+                message: `row ${rowNumber}, column '${columns[i]}': value longer than ${limits.maxCellLength} characters`,
+              };
             }
             cells[i] = s;
           }
@@ -481,8 +519,14 @@ class JsonRowBuilder {
     if (own > found && !issue) {
       const unknown: string[] = [];
       for (const k in obj) if (!this.index.has(k)) unknown.push(k);
-      const shown = unknown.slice(0, 3).map((k) => `'${k.length > 64 ? `${k.slice(0, 64)}…` : k}'`).join(', ');
-      issue = { rule: 'unknown-field', message: `row ${rowNumber} has ${unknown.length} field(s) not among the columns: ${shown}${unknown.length > 3 ? ', …' : ''}` };
+      const shown = unknown
+        .slice(0, 3)
+        .map((k) => `'${k.length > 64 ? `${k.slice(0, 64)}…` : k}'`)
+        .join(', ');
+      issue = {
+        rule: 'unknown-field',
+        message: `row ${rowNumber} has ${unknown.length} field(s) not among the columns: ${shown}${unknown.length > 3 ? ', …' : ''}`,
+      };
     }
     return issue === undefined ? { rowNumber, cells } : { rowNumber, cells, issue, raw: line };
   }

@@ -4,7 +4,7 @@
  * than papaparse.unparse and csv-stringify (bench/csv-parsers.ts) and, unlike csv-stringify's
  * defaults, writes booleans as `true`/`false`.
  */
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Cell } from '../types.ts';
 import type { FileFormat } from './file-format.ts';
@@ -81,7 +81,9 @@ async function* counted(source: AsyncIterable<Uint8Array>, stats: EncodeStats): 
 /** Builds a CSV cell writer for one delimiter; counts neutralised cells into `stats`. */
 function csvCellWriter(delimiter: string, neutralise: boolean, stats: EncodeStats, anyDelimiter: boolean): (v: Cell) => string {
   // A one-column file shows readers no delimiter to sniff: quote every candidate delimiter then.
-  const needsQuotes = anyDelimiter ? /["\r\n,;\t]/ : new RegExp(`["\\r\\n${delimiter === '\t' ? '\\t' : delimiter.replace(/[\\^\]-]/g, '\\$&')}]`);
+  const needsQuotes = anyDelimiter
+    ? /["\r\n,;\t]/
+    : new RegExp(`["\\r\\n${delimiter === '\t' ? '\\t' : delimiter.replace(/[\\^\]-]/g, '\\$&')}]`);
   return (v) => {
     if (v === null) return '';
     if (typeof v !== 'string') return typeof v === 'number' ? String(v) : v ? 'true' : 'false';

@@ -2,7 +2,7 @@
  * Bytes to text for the decoders: gzip detection by magic bytes, streaming gunzip with
  * decompression-bomb limits, BOM handling, binary sniffing and strict UTF-8 decoding.
  */
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidFileError } from '../errors.ts';
 import type { Compression } from '../types.ts';
@@ -63,8 +63,18 @@ export async function openTextSource(
 }
 
 /** A file-level error whose message names the file and the rule. */
-export function fileError(fileName: string, rule: string, what: string, extra: Record<string, unknown> = {}, cause?: unknown): InvalidFileError {
-  return new InvalidFileError(`${fileName}: ${what} [rule ${rule}]`, { file: fileName, rule, ...extra }, cause === undefined ? undefined : { cause });
+export function fileError(
+  fileName: string,
+  rule: string,
+  what: string,
+  extra: Record<string, unknown> = {},
+  cause?: unknown,
+): InvalidFileError {
+  return new InvalidFileError(
+    `${fileName}: ${what} [rule ${rule}]`,
+    { file: fileName, rule, ...extra },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 async function* countBytes(body: AsyncIterable<Uint8Array>, onChunk: (n: number) => void): AsyncGenerator<Uint8Array> {
@@ -141,9 +151,14 @@ async function* gunzip(
         });
       }
       if (out > RATIO_GRACE_BYTES && out / Math.max(1, compressedRead()) > limits.maxCompressionRatio) {
-        throw fileError(fileName, 'compression-ratio', `inflates more than ${limits.maxCompressionRatio} times its compressed size (likely a decompression bomb)`, {
-          limit: limits.maxCompressionRatio,
-        });
+        throw fileError(
+          fileName,
+          'compression-ratio',
+          `inflates more than ${limits.maxCompressionRatio} times its compressed size (likely a decompression bomb)`,
+          {
+            limit: limits.maxCompressionRatio,
+          },
+        );
       }
       yield chunk;
     }
@@ -152,7 +167,8 @@ async function* gunzip(
     if (code === 'Z_BUF_ERROR' || (err instanceof Error && /unexpected end of file/i.test(err.message))) {
       throw fileError(fileName, 'gzip-truncated', 'is a truncated gzip stream', {}, err);
     }
-    if (typeof code === 'string' && code.startsWith('Z_')) throw fileError(fileName, 'gzip-corrupt', 'is a corrupt gzip stream', { zlibCode: code }, err);
+    if (typeof code === 'string' && code.startsWith('Z_'))
+      throw fileError(fileName, 'gzip-corrupt', 'is a corrupt gzip stream', { zlibCode: code }, err);
     throw err;
   } finally {
     inflater.destroy();
@@ -188,7 +204,8 @@ async function* decodeUtf8(source: AsyncIterable<Uint8Array>, fileName: string):
   for await (const bytes of source) {
     const text = decode(bytes);
     offset += bytes.length;
-    if (text.indexOf('\0') !== -1) throw fileError(fileName, 'binary', `holds a NUL character (near byte ${offset})`, { byteOffset: offset });
+    if (text.indexOf('\0') !== -1)
+      throw fileError(fileName, 'binary', `holds a NUL character (near byte ${offset})`, { byteOffset: offset });
     pending = pending.length === 0 ? text : pending + text;
     if (pending.length >= TEXT_CHUNK_CHARS) {
       yield pending;

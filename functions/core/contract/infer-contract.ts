@@ -20,12 +20,89 @@ const ENUM_MAX_VALUE_LENGTH = 40;
 
 /** Header words that suggest personal data or identifiers: never an enum for them. */
 const PII_HEADER_WORDS = new Set([
-  'id', 'uid', 'uuid', 'guid', 'key', 'ssn', 'nino', 'nhs', 'passport', 'license', 'licence', 'iban', 'bic', 'card', 'pan', 'cvv',
-  'address', 'street', 'house', 'city', 'town', 'zip', 'zipcode', 'postcode', 'postal', 'dob', 'birth', 'birthday', 'born', 'ip', 'mac',
-  'device', 'imei', 'token', 'secret', 'password', 'note', 'notes', 'comment', 'comments', 'remark', 'remarks', 'description', 'text',
-  'message', 'ref', 'reference', 'number', 'no', 'nr', 'lat', 'latitude', 'lon', 'lng', 'longitude', 'geo', 'location', 'user', 'username',
-  'login', 'account', 'first', 'last', 'surname', 'given', 'family', 'tel', 'telephone', 'fax', 'mobile', 'phone', 'email', 'mail',
-  'name', 'contact', 'customer', 'patient', 'employee', 'member', 'person', 'owner', 'subject', 'client',
+  'id',
+  'uid',
+  'uuid',
+  'guid',
+  'key',
+  'ssn',
+  'nino',
+  'nhs',
+  'passport',
+  'license',
+  'licence',
+  'iban',
+  'bic',
+  'card',
+  'pan',
+  'cvv',
+  'address',
+  'street',
+  'house',
+  'city',
+  'town',
+  'zip',
+  'zipcode',
+  'postcode',
+  'postal',
+  'dob',
+  'birth',
+  'birthday',
+  'born',
+  'ip',
+  'mac',
+  'device',
+  'imei',
+  'token',
+  'secret',
+  'password',
+  'note',
+  'notes',
+  'comment',
+  'comments',
+  'remark',
+  'remarks',
+  'description',
+  'text',
+  'message',
+  'ref',
+  'reference',
+  'number',
+  'no',
+  'nr',
+  'lat',
+  'latitude',
+  'lon',
+  'lng',
+  'longitude',
+  'geo',
+  'location',
+  'user',
+  'username',
+  'login',
+  'account',
+  'first',
+  'last',
+  'surname',
+  'given',
+  'family',
+  'tel',
+  'telephone',
+  'fax',
+  'mobile',
+  'phone',
+  'email',
+  'mail',
+  'name',
+  'contact',
+  'customer',
+  'patient',
+  'employee',
+  'member',
+  'person',
+  'owner',
+  'subject',
+  'client',
 ]);
 /** Glued forms such as `customername` or `emailaddress`. */
 const PII_HEADER_PARTS = /mail|phone|name|addr|birth|passport|password|secret|token|user|patient|person/;
@@ -37,7 +114,9 @@ function headerLooksPersonal(header: string): boolean {
 
 /** Values that look personal or identifying: e-mail-ish, digit runs, URLs, long tokens. */
 function looksPersonal(v: string): boolean {
-  return v.includes('@') || /\d{4,}/.test(v) || /https?:|www\./i.test(v) || v.length > ENUM_MAX_VALUE_LENGTH || /^[A-Za-z0-9_-]{16,}$/.test(v);
+  return (
+    v.includes('@') || /\d{4,}/.test(v) || /https?:|www\./i.test(v) || v.length > ENUM_MAX_VALUE_LENGTH || /^[A-Za-z0-9_-]{16,}$/.test(v)
+  );
 }
 
 interface ColumnStats {
@@ -95,7 +174,10 @@ export function inferContract(dataset: string, columns: readonly string[], sampl
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ContractError(`cannot infer a contract for dataset '${dataset}': ${problems.join('; ')}`, { rule: 'contract-infer', problems });
+    throw new ContractError(`cannot infer a contract for dataset '${dataset}': ${problems.join('; ')}`, {
+      rule: 'contract-infer',
+      problems,
+    });
   }
   return parsed.data;
 }

@@ -18,7 +18,10 @@ export function parseContract(text: string, source: string): DatasetContract {
     throw new ContractError(`${source}: not valid YAML or JSON: ${detail}`, { file: source, rule: 'contract-syntax' }, { cause: err });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ContractError(`${source}: a contract is a mapping with at least 'dataset' and 'columns'`, { file: source, rule: 'contract-schema' });
+    throw new ContractError(`${source}: a contract is a mapping with at least 'dataset' and 'columns'`, {
+      file: source,
+      rule: 'contract-schema',
+    });
   }
   const parsed = datasetContractSchema.safeParse(raw);
   const problems: string[] = parsed.success
@@ -39,7 +42,8 @@ export function semanticProblems(contract: DatasetContract): string[] {
     if (!numeric && col.min !== undefined) out.push(`${at}.min: only integer and number columns take min`);
     if (!numeric && col.max !== undefined) out.push(`${at}.max: only integer and number columns take max`);
     if (col.min !== undefined && col.max !== undefined && col.min > col.max) out.push(`${at}.min: greater than max`);
-    if (col.minLength !== undefined && col.maxLength !== undefined && col.minLength > col.maxLength) out.push(`${at}.minLength: greater than maxLength`);
+    if (col.minLength !== undefined && col.maxLength !== undefined && col.minLength > col.maxLength)
+      out.push(`${at}.minLength: greater than maxLength`);
     if (col.enum !== undefined && col.enum.length === 0) out.push(`${at}.enum: empty list`);
     if (col.pattern !== undefined) {
       const problem = patternProblem(col.pattern);
@@ -56,7 +60,8 @@ export function patternProblem(pattern: string): string | undefined {
   } catch (err) {
     return `not a valid regular expression (${err instanceof Error ? err.message : String(err)})`;
   }
-  if (hasNestedQuantifier(pattern)) return 'nested quantifiers such as (a+)+ can take exponential time; rewrite without repeating a repeated group';
+  if (hasNestedQuantifier(pattern))
+    return 'nested quantifiers such as (a+)+ can take exponential time; rewrite without repeating a repeated group';
   return undefined;
 }
 

@@ -7,7 +7,7 @@ import { Hash64Set, hash64 } from '../quality/hash.ts';
 import type { Cell, Row } from '../types.ts';
 import type { ColumnContract, DatasetContract } from './contract-schema.ts';
 import { patternProblem } from './parse-contract.ts';
-import { INTEGER_TEXT, NUMBER_TEXT, isBooleanText, isDateText, isDateTimeText, isEmailText, isUuidText } from './value-types.ts';
+import { INTEGER_TEXT, isBooleanText, isDateText, isDateTimeText, isEmailText, isUuidText, NUMBER_TEXT } from './value-types.ts';
 
 /** For each file column, its index in contract.columns, or -1 for a column the contract lacks. */
 export interface HeaderMapping {
@@ -23,7 +23,9 @@ function listNames(names: readonly string[]): string {
 
 function mapHeader(contract: DatasetContract, columns: readonly string[]): number[] {
   const index = new Map<string, number>();
-  contract.columns.forEach((c, i) => index.set(c.name, i));
+  contract.columns.forEach((c, i) => {
+    index.set(c.name, i);
+  });
   return columns.map((c) => index.get(c) ?? -1);
 }
 
@@ -45,11 +47,14 @@ export function checkHeader(contract: DatasetContract, columns: readonly string[
     });
   }
   if (extra.length > 0 && !contract.allowExtraColumns) {
-    throw new InvalidFileError(`${fileName}: header has column(s) the contract does not declare: ${listNames(extra)} [rule header-unexpected-column]`, {
-      file: fileName,
-      rule: 'header-unexpected-column',
-      columns: extra,
-    });
+    throw new InvalidFileError(
+      `${fileName}: header has column(s) the contract does not declare: ${listNames(extra)} [rule header-unexpected-column]`,
+      {
+        file: fileName,
+        rule: 'header-unexpected-column',
+        columns: extra,
+      },
+    );
   }
   return { contractIndex };
 }
@@ -57,6 +62,12 @@ export function checkHeader(contract: DatasetContract, columns: readonly string[
 /** Validates rows; the returned array may be shared between rows: do not mutate it. */
 export interface RowValidator {
   validate(row: Row): RowIssue[];
+}
+
+function append(list: RowIssue[] | undefined, issue: RowIssue): RowIssue[] {
+  if (list === undefined) return [issue];
+  list.push(issue);
+  return list;
 }
 
 const NO_ISSUES: RowIssue[] = Object.freeze([]) as unknown as RowIssue[];
@@ -161,24 +172,27 @@ export function createRowValidator(contract: DatasetContract, columns: readonly 
         const c = compiled[k] as CompiledColumn;
         const v: Cell | undefined = cells[c.fileIndex];
         if (v === null || v === undefined || v === '') {
-          if (!c.nullable) (issues ??= []).push(issue(n, c, 'required', 'value is required'));
+          if (!c.nullable) issues = append(issues, issue(n, c, 'required', 'value is required'));
           continue;
         }
         if (!c.typeOk(v)) {
-          (issues ??= []).push(issue(n, c, 'type', `not a valid ${c.typeName}`));
+          issues = append(issues, issue(n, c, 'type', `not a valid ${c.typeName}`));
           continue;
         }
         if (c.numeric && (c.min !== undefined || c.max !== undefined)) {
           const x = typeof v === 'number' ? v : Number(v);
-          if (c.min !== undefined && x < c.min) (issues ??= []).push(issue(n, c, 'min', `below the minimum ${c.min}`));
-          else if (c.max !== undefined && x > c.max) (issues ??= []).push(issue(n, c, 'max', `above the maximum ${c.max}`));
+          if (c.min !== undefined && x < c.min) issues = append(issues, issue(n, c, 'min', `below the minimum ${c.min}`));
+          else if (c.max !== undefined && x > c.max) issues = append(issues, issue(n, c, 'max', `above the maximum ${c.max}`));
         }
         const s = typeof v === 'string' ? v : String(v);
-        if (c.enumSet !== undefined && !c.enumSet.has(s)) (issues ??= []).push(issue(n, c, 'enum', `value not in enum (${c.enumSet.size} allowed)`));
-        if (c.minLength !== undefined && s.length < c.minLength) (issues ??= []).push(issue(n, c, 'min-length', `shorter than ${c.minLength} characters`));
-        if (c.maxLength !== undefined && s.length > c.maxLength) (issues ??= []).push(issue(n, c, 'max-length', `longer than ${c.maxLength} characters`));
-        if (c.pattern !== undefined && !c.pattern.test(s)) (issues ??= []).push(issue(n, c, 'pattern', 'does not match the pattern'));
-        if (c.format !== undefined && !c.format(s)) (issues ??= []).push(issue(n, c, 'format', `not a valid ${c.formatName}`));
+        if (c.enumSet !== undefined && !c.enumSet.has(s))
+          issues = append(issues, issue(n, c, 'enum', `value not in enum (${c.enumSet.size} allowed)`));
+        if (c.minLength !== undefined && s.length < c.minLength)
+          issues = append(issues, issue(n, c, 'min-length', `shorter than ${c.minLength} characters`));
+        if (c.maxLength !== undefined && s.length > c.maxLength)
+          issues = append(issues, issue(n, c, 'max-length', `longer than ${c.maxLength} characters`));
+        if (c.pattern !== undefined && !c.pattern.test(s)) issues = append(issues, issue(n, c, 'pattern', 'does not match the pattern'));
+        if (c.format !== undefined && !c.format(s)) issues = append(issues, issue(n, c, 'format', `not a valid ${c.formatName}`));
       }
       if (issues !== undefined) return issues;
       // Unique values are remembered only for rows that pass: a quarantined row does not block a later good one.
@@ -205,7 +219,7 @@ export function createRowValidator(contract: DatasetContract, columns: readonly 
         for (let k = 0; k < uniques.length; k++) {
           const hi = hashes[2 * k] as number;
           const lo = hashes[2 * k + 1] as number;
-          if (hi !== 0 || lo !== 0) (uniques[k]?.unique as Hash64Set).add(hi, lo);
+          if (hi !== 0 || lo !== 0) ((uniques[k] as CompiledColumn).unique as Hash64Set).add(hi, lo);
         }
       }
       return NO_ISSUES;

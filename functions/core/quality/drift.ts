@@ -37,7 +37,9 @@ function average(xs: readonly number[]): number {
 function previousSpread(prev: readonly ColumnProfile[]): number {
   const sds = prev.map((p) => (p as { stddev?: unknown }).stddev).filter((s): s is number => typeof s === 'number' && Number.isFinite(s));
   if (sds.length > 0 && average(sds) > 0) return average(sds);
-  const ranges = prev.filter((p) => typeof p.min === 'number' && typeof p.max === 'number').map((p) => ((p.max as number) - (p.min as number)) / 6);
+  const ranges = prev
+    .filter((p) => typeof p.min === 'number' && typeof p.max === 'number')
+    .map((p) => ((p.max as number) - (p.min as number)) / 6);
   if (ranges.length > 0 && average(ranges) > 0) return average(ranges);
   const means = prev.map((p) => p.mean).filter((m): m is number => typeof m === 'number');
   if (means.length < 2) return 0;
@@ -68,7 +70,13 @@ export function detectDrift(
     seen.add(cur.column);
     const prev = history.get(cur.column);
     if (!prev) {
-      findings.push({ column: cur.column, metric: 'newColumn', previous: 'absent', current: 'present', message: `column '${cur.column}' is new: no earlier run had it` });
+      findings.push({
+        column: cur.column,
+        metric: 'newColumn',
+        previous: 'absent',
+        current: 'present',
+        message: `column '${cur.column}' is new: no earlier run had it`,
+      });
       continue;
     }
     const prevNull = average(prev.map((p) => p.nullShare));
@@ -116,7 +124,13 @@ export function detectDrift(
   for (const [column, prev] of history) {
     // Only columns every earlier run had are expected now.
     if (!seen.has(column) && prev.length === previous.length) {
-      findings.push({ column, metric: 'missingColumn', previous: 'present', current: 'absent', message: `column '${column}' is missing: every earlier run had it` });
+      findings.push({
+        column,
+        metric: 'missingColumn',
+        previous: 'present',
+        current: 'absent',
+        message: `column '${column}' is missing: every earlier run had it`,
+      });
     }
   }
   return findings;

@@ -16,7 +16,8 @@ export class HyperLogLog {
     if (!Number.isInteger(p) || p < 4 || p > 16) throw new RangeError('HyperLogLog precision must be 4..16');
     this.p = p;
     const m = 1 << p;
-    if (registers !== undefined && registers.length !== m) throw new RangeError(`HyperLogLog state has ${registers.length} registers, expected ${m}`);
+    if (registers !== undefined && registers.length !== m)
+      throw new RangeError(`HyperLogLog state has ${registers.length} registers, expected ${m}`);
     this.registers = registers ?? new Uint8Array(m);
   }
 
@@ -60,7 +61,10 @@ export class HyperLogLog {
 
   /** Registers as base64 (JSON-serialisable state). */
   toState(): { p: number; registers: string } {
-    return { p: this.p, registers: Buffer.from(this.registers.buffer, this.registers.byteOffset, this.registers.byteLength).toString('base64') };
+    return {
+      p: this.p,
+      registers: Buffer.from(this.registers.buffer, this.registers.byteOffset, this.registers.byteLength).toString('base64'),
+    };
   }
 
   static fromState(state: { p: number; registers: string }): HyperLogLog {

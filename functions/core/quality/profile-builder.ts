@@ -340,7 +340,9 @@ export class ProfileBuilder {
     if (other.columns.length !== this.columns.length || other.columns.some((c, i) => c !== this.columns[i])) {
       throw new RangeError('cannot merge profiles of different columns');
     }
-    this.accs.forEach((a, i) => a.merge(other.accs[i] as ColumnAccumulator));
+    this.accs.forEach((a, i) => {
+      a.merge(other.accs[i] as ColumnAccumulator);
+    });
   }
 
   /** A JSON-serialisable snapshot; it holds numeric samples of non-PII columns only. */
@@ -360,8 +362,13 @@ export class ProfileBuilder {
     if (!s || s.version !== STATE_VERSION || !Array.isArray(s.columns) || !Array.isArray(s.state) || s.state.length !== s.columns.length) {
       throw new TypeError('not a ProfileBuilder state');
     }
-    const b = new ProfileBuilder(s.columns, { piiColumns: new Set(s.piiColumns ?? []), ...(s.sampleSize ? { sampleSize: s.sampleSize } : {}) });
-    b.accs = s.columns.map((c, i) => ColumnAccumulator.fromState(c, b.pii.has(c), b.sampleSize, (s.state as ColumnState[])[i] as ColumnState));
+    const b = new ProfileBuilder(s.columns, {
+      piiColumns: new Set(s.piiColumns ?? []),
+      ...(s.sampleSize ? { sampleSize: s.sampleSize } : {}),
+    });
+    b.accs = s.columns.map((c, i) =>
+      ColumnAccumulator.fromState(c, b.pii.has(c), b.sampleSize, (s.state as ColumnState[])[i] as ColumnState),
+    );
     return b;
   }
 

@@ -24,30 +24,193 @@ const fieldsOf = (recs: Rec[]) => recs.map((r) => r.fields);
 
 // RFC 4180 and the real-world variations the decoder must accept.
 const cases: { name: string; text: string; records: string[][]; malformed?: number[]; delimiter?: string }[] = [
-  { name: 'simple LF', text: 'a,b\n1,2\n', records: [['a', 'b'], ['1', '2']] },
-  { name: 'no final line break', text: 'a,b\n1,2', records: [['a', 'b'], ['1', '2']] },
-  { name: 'CRLF', text: 'a,b\r\n1,2\r\n', records: [['a', 'b'], ['1', '2']] },
-  { name: 'mixed CRLF and LF', text: 'a,b\r\n1,2\n3,4\r\n5,6', records: [['a', 'b'], ['1', '2'], ['3', '4'], ['5', '6']] },
-  { name: 'quoted field with delimiter', text: 'a,b\n"x,y",2\n', records: [['a', 'b'], ['x,y', '2']] },
+  {
+    name: 'simple LF',
+    text: 'a,b\n1,2\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+  },
+  {
+    name: 'no final line break',
+    text: 'a,b\n1,2',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+  },
+  {
+    name: 'CRLF',
+    text: 'a,b\r\n1,2\r\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+    ],
+  },
+  {
+    name: 'mixed CRLF and LF',
+    text: 'a,b\r\n1,2\n3,4\r\n5,6',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+      ['5', '6'],
+    ],
+  },
+  {
+    name: 'quoted field with delimiter',
+    text: 'a,b\n"x,y",2\n',
+    records: [
+      ['a', 'b'],
+      ['x,y', '2'],
+    ],
+  },
   { name: 'doubled quotes', text: 'a\n"say ""hi"""\n', records: [['a'], ['say "hi"']] },
-  { name: 'only a doubled quote', text: 'a,b\n"""",x\n', records: [['a', 'b'], ['"', 'x']] },
-  { name: 'embedded LF in quotes', text: 'a,b\n"line1\nline2",2\n', records: [['a', 'b'], ['line1\nline2', '2']] },
-  { name: 'embedded CRLF kept in quotes', text: 'a,b\r\n"line1\r\nline2",2\r\n', records: [['a', 'b'], ['line1\r\nline2', '2']] },
-  { name: 'quoted CR at end of last field', text: 'a,b\n1,"x\r"\n', records: [['a', 'b'], ['1', 'x\r']] },
-  { name: 'empty fields', text: 'a,b,c\n,,\n', records: [['a', 'b', 'c'], ['', '', '']] },
-  { name: 'empty quoted field', text: 'a,b\n"",x\n', records: [['a', 'b'], ['', 'x']] },
-  { name: 'trailing delimiter at EOF', text: 'a,b\n1,', records: [['a', 'b'], ['1', '']] },
-  { name: 'blank lines skipped', text: 'a,b\n\n1,2\r\n\r\n3,4\n\n', records: [['a', 'b'], ['1', '2'], ['3', '4']] },
+  {
+    name: 'only a doubled quote',
+    text: 'a,b\n"""",x\n',
+    records: [
+      ['a', 'b'],
+      ['"', 'x'],
+    ],
+  },
+  {
+    name: 'embedded LF in quotes',
+    text: 'a,b\n"line1\nline2",2\n',
+    records: [
+      ['a', 'b'],
+      ['line1\nline2', '2'],
+    ],
+  },
+  {
+    name: 'embedded CRLF kept in quotes',
+    text: 'a,b\r\n"line1\r\nline2",2\r\n',
+    records: [
+      ['a', 'b'],
+      ['line1\r\nline2', '2'],
+    ],
+  },
+  {
+    name: 'quoted CR at end of last field',
+    text: 'a,b\n1,"x\r"\n',
+    records: [
+      ['a', 'b'],
+      ['1', 'x\r'],
+    ],
+  },
+  {
+    name: 'empty fields',
+    text: 'a,b,c\n,,\n',
+    records: [
+      ['a', 'b', 'c'],
+      ['', '', ''],
+    ],
+  },
+  {
+    name: 'empty quoted field',
+    text: 'a,b\n"",x\n',
+    records: [
+      ['a', 'b'],
+      ['', 'x'],
+    ],
+  },
+  {
+    name: 'trailing delimiter at EOF',
+    text: 'a,b\n1,',
+    records: [
+      ['a', 'b'],
+      ['1', ''],
+    ],
+  },
+  {
+    name: 'blank lines skipped',
+    text: 'a,b\n\n1,2\r\n\r\n3,4\n\n',
+    records: [
+      ['a', 'b'],
+      ['1', '2'],
+      ['3', '4'],
+    ],
+  },
   { name: 'quoted empty line is a record', text: 'a\n""\n1\n', records: [['a'], [''], ['1']] },
-  { name: 'quote inside unquoted field is literal', text: 'a,b\nab"c,2\n', records: [['a', 'b'], ['ab"c', '2']] },
-  { name: 'spaces preserved', text: 'a,b\n  x , y \n', records: [['a', 'b'], ['  x ', ' y ']] },
-  { name: 'unicode', text: 'név,città\nÅsa 😀,東京\n', records: [['név', 'città'], ['Åsa 😀', '東京']] },
-  { name: 'semicolon', text: 'a;b\n"x;y";2\n', records: [['a', 'b'], ['x;y', '2']], delimiter: ';' },
-  { name: 'tab', text: 'a\tb\n"x\ty"\t2\n', records: [['a', 'b'], ['x\ty', '2']], delimiter: '\t' },
-  { name: 'comma is data when tab-delimited', text: 'a\tb\nx,y\t2\n', records: [['a', 'b'], ['x,y', '2']], delimiter: '\t' },
-  { name: 'text after closing quote', text: 'a,b\n"ab"c,2\n', records: [['a', 'b'], ['abc', '2']], malformed: [1] },
-  { name: 'unterminated quote at EOF', text: 'a,b\n1,"open\n2,3\n', records: [['a', 'b'], ['1', 'open\n2,3\n']], malformed: [1] },
-  { name: 'bare CR after closing quote', text: 'a,b\n"x"\ry,2\n', records: [['a', 'b'], ['x\ry', '2']], malformed: [1] },
+  {
+    name: 'quote inside unquoted field is literal',
+    text: 'a,b\nab"c,2\n',
+    records: [
+      ['a', 'b'],
+      ['ab"c', '2'],
+    ],
+  },
+  {
+    name: 'spaces preserved',
+    text: 'a,b\n  x , y \n',
+    records: [
+      ['a', 'b'],
+      ['  x ', ' y '],
+    ],
+  },
+  {
+    name: 'unicode',
+    text: 'név,città\nÅsa 😀,東京\n',
+    records: [
+      ['név', 'città'],
+      ['Åsa 😀', '東京'],
+    ],
+  },
+  {
+    name: 'semicolon',
+    text: 'a;b\n"x;y";2\n',
+    records: [
+      ['a', 'b'],
+      ['x;y', '2'],
+    ],
+    delimiter: ';',
+  },
+  {
+    name: 'tab',
+    text: 'a\tb\n"x\ty"\t2\n',
+    records: [
+      ['a', 'b'],
+      ['x\ty', '2'],
+    ],
+    delimiter: '\t',
+  },
+  {
+    name: 'comma is data when tab-delimited',
+    text: 'a\tb\nx,y\t2\n',
+    records: [
+      ['a', 'b'],
+      ['x,y', '2'],
+    ],
+    delimiter: '\t',
+  },
+  {
+    name: 'text after closing quote',
+    text: 'a,b\n"ab"c,2\n',
+    records: [
+      ['a', 'b'],
+      ['abc', '2'],
+    ],
+    malformed: [1],
+  },
+  {
+    name: 'unterminated quote at EOF',
+    text: 'a,b\n1,"open\n2,3\n',
+    records: [
+      ['a', 'b'],
+      ['1', 'open\n2,3\n'],
+    ],
+    malformed: [1],
+  },
+  {
+    name: 'bare CR after closing quote',
+    text: 'a,b\n"x"\ry,2\n',
+    records: [
+      ['a', 'b'],
+      ['x\ry', '2'],
+    ],
+    malformed: [1],
+  },
 ];
 
 describe('CsvRecordParser', () => {

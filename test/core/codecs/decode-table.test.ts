@@ -27,7 +27,13 @@ describe('decodeTable: CSV layout', () => {
     { name: 'comma, LF', text: 'id,name\n1,Ann\n', delimiter: ',', lineEnding: '\n' },
     { name: 'semicolon, CRLF', text: 'id;name\r\n1;Ann\r\n', delimiter: ';', lineEnding: '\r\n' },
     { name: 'tab', text: 'id\tname\n1\tAnn\n', delimiter: '\t', lineEnding: '\n' },
-    { name: 'quoted header with commas, semicolon file', text: '"i,d";name\n1;Ann\n', delimiter: ';', lineEnding: '\n', columns: ['i,d', 'name'] },
+    {
+      name: 'quoted header with commas, semicolon file',
+      text: '"i,d";name\n1;Ann\n',
+      delimiter: ';',
+      lineEnding: '\n',
+      columns: ['i,d', 'name'],
+    },
   ])('$name', async ({ text, delimiter, lineEnding, columns }) => {
     const t = await decodeAll(text);
     expect(t.format).toEqual({ format: 'csv', compression: 'none', delimiter, bom: false, lineEnding });
@@ -85,7 +91,12 @@ describe('decodeTable: row issues do not throw', () => {
   it('wrong field count keeps the fields and the raw record', async () => {
     const t = await decodeAll('a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n');
     expect(t.rows.map((r) => r.issue?.rule ?? 'ok')).toEqual(['ok', 'field-count', 'field-count', 'ok']);
-    expect(t.rows[1]).toEqual({ rowNumber: 2, cells: ['4', '5'], issue: { rule: 'field-count', message: 'row 2 has 2 fields, header has 3' }, raw: '4,5' });
+    expect(t.rows[1]).toEqual({
+      rowNumber: 2,
+      cells: ['4', '5'],
+      issue: { rule: 'field-count', message: 'row 2 has 2 fields, header has 3' },
+      raw: '4,5',
+    });
     expect(t.rows[2]?.raw).toBe('6,7,8,9');
   });
 

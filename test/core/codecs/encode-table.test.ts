@@ -96,7 +96,14 @@ describe('encodeTable: CSV', () => {
 describe('encodeTable: JSON Lines', () => {
   const JSONL: FileFormat = { format: 'jsonl', compression: 'none', delimiter: ',', bom: false, lineEnding: '\n' };
   it('one object per line in column order, types kept', async () => {
-    const { text } = await encode(['id', 'name', 'ok', 'n"q'], [[1, 'Ann "A"', true, null], [2.5, '=x', false, 'é']], JSONL);
+    const { text } = await encode(
+      ['id', 'name', 'ok', 'n"q'],
+      [
+        [1, 'Ann "A"', true, null],
+        [2.5, '=x', false, 'é'],
+      ],
+      JSONL,
+    );
     expect(text).toBe('{"id":1,"name":"Ann \\"A\\"","ok":true,"n\\"q":null}\n{"id":2.5,"name":"=x","ok":false,"n\\"q":"é"}\n');
     const back = await decodeAll(text, 'x.jsonl');
     expect(back.rows.map((r) => r.cells)).toEqual([
@@ -183,12 +190,24 @@ describe('round trip decode(encode(table))', () => {
   });
 
   it('property: arbitrary JSON Lines tables survive encode then decode', async () => {
-    const cell = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 10 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+    const cell = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 10 }),
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+    );
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(cell, cell), { minLength: 1, maxLength: 10 }), async (rows) => {
         // The first row carries values in both columns so that both are discovered.
         const table: Cell[][] = [['x', 1], ...rows];
-        const { bytes } = await encode(['a', 'b'], table, { format: 'jsonl', compression: 'none', delimiter: ',', bom: false, lineEnding: '\n' });
+        const { bytes } = await encode(['a', 'b'], table, {
+          format: 'jsonl',
+          compression: 'none',
+          delimiter: ',',
+          bom: false,
+          lineEnding: '\n',
+        });
         const back = await decodeAll(bytes, 'p.jsonl');
         expect(back.rows.map((r) => r.cells)).toEqual(table.map((r) => r.map((c) => (Object.is(c, -0) ? 0 : c))));
       }),

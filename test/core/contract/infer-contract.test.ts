@@ -59,7 +59,10 @@ describe('inferContract: types', () => {
   });
 
   it('rows with decoding issues are ignored', () => {
-    const sample: Row[] = [...rowsOf([['1'], ['2']]), { rowNumber: 3, cells: ['x', 'y'], issue: { rule: 'field-count', message: 'm' }, raw: 'x,y' }];
+    const sample: Row[] = [
+      ...rowsOf([['1'], ['2']]),
+      { rowNumber: 3, cells: ['x', 'y'], issue: { rule: 'field-count', message: 'm' }, raw: 'x,y' },
+    ];
     expect(inferContract('ds', ['a'], sample).columns[0]?.type).toBe('integer');
   });
 
@@ -68,7 +71,14 @@ describe('inferContract: types', () => {
   });
 
   it('the inferred contract accepts its own sample and survives serialisation', () => {
-    const sample = rowsOf(Array.from({ length: 300 }, (_, i) => [String(i), ['gold', 'silver', 'bronze'][i % 3] as string, i % 10 ? `${i}.5` : '', `2024-02-${String((i % 28) + 1).padStart(2, '0')}`]));
+    const sample = rowsOf(
+      Array.from({ length: 300 }, (_, i) => [
+        String(i),
+        ['gold', 'silver', 'bronze'][i % 3] as string,
+        i % 10 ? `${i}.5` : '',
+        `2024-02-${String((i % 28) + 1).padStart(2, '0')}`,
+      ]),
+    );
     const contract = inferContract('orders', ['order_id', 'tier', 'amount', 'day'], sample);
     const v = createRowValidator(contract, ['order_id', 'tier', 'amount', 'day']);
     expect(sample.flatMap((r) => v.validate(r))).toEqual([]);

@@ -38,7 +38,14 @@ describe('parseContract', () => {
     expect(c.version).toBe(1);
     expect(c.allowExtraColumns).toBe(false);
     expect(c.maxInvalidRowShare).toBe(0.05);
-    expect(c.columns[2]).toMatchObject({ name: 'status', type: 'string', required: true, nullable: true, unique: false, enum: ['active', 'churned'] });
+    expect(c.columns[2]).toMatchObject({
+      name: 'status',
+      type: 'string',
+      required: true,
+      nullable: true,
+      unique: false,
+      enum: ['active', 'churned'],
+    });
     expect(c.columns[3]?.privacy).toEqual({ entity: 'EMAIL_ADDRESS', operator: 'token' });
   });
 
@@ -95,7 +102,10 @@ columns:
   });
 
   it('accepts near misses: min equal to max, minLength equal to maxLength, a safe quantified group', () => {
-    const c = parseContract('dataset: x\ncolumns: [{name: a, type: number, min: 1, max: 1, pattern: "(ab)+"}, {name: b, minLength: 2, maxLength: 2}]', 'x');
+    const c = parseContract(
+      'dataset: x\ncolumns: [{name: a, type: number, min: 1, max: 1, pattern: "(ab)+"}, {name: b, minLength: 2, maxLength: 2}]',
+      'x',
+    );
     expect(c.columns).toHaveLength(2);
   });
 });
@@ -126,7 +136,10 @@ describe('hasNestedQuantifier', () => {
 describe('contractHash and serializeContract', () => {
   it('hash ignores key order and layout, changes with content', () => {
     const a = parseContract(YAML_CONTRACT, 'a');
-    const b = parseContract(JSON.stringify({ subjectKey: 'customer_id', columns: JSON.parse(JSON.stringify(a.columns)), dataset: 'customers' }), 'b');
+    const b = parseContract(
+      JSON.stringify({ subjectKey: 'customer_id', columns: JSON.parse(JSON.stringify(a.columns)), dataset: 'customers' }),
+      'b',
+    );
     expect(contractHash(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(contractHash(b)).toBe(contractHash(a));
     const c = parseContract(YAML_CONTRACT.replace('max: 130', 'max: 131'), 'c');

@@ -108,12 +108,23 @@ describe('row validator rules, each with near misses', () => {
 
   it('row decoding issues pass through unchanged', () => {
     const v = createRowValidator(contractOf({ dataset: 't', columns: [{ name: 'a' }] }), ['a']);
-    const row: Row = { rowNumber: 3, cells: ['1', '2'], issue: { rule: 'field-count', message: 'row 3 has 2 fields, header has 1' }, raw: '1,2' };
+    const row: Row = {
+      rowNumber: 3,
+      cells: ['1', '2'],
+      issue: { rule: 'field-count', message: 'row 3 has 2 fields, header has 1' },
+      raw: '1,2',
+    };
     expect(v.validate(row)).toEqual([{ row: 3, rule: 'field-count', message: 'row 3 has 2 fields, header has 1' }]);
   });
 
   it('unique: repeats are flagged, empties ignored, quarantined rows do not count', () => {
-    const contract = contractOf({ dataset: 't', columns: [{ name: 'id', unique: true }, { name: 'n', type: 'integer' }] });
+    const contract = contractOf({
+      dataset: 't',
+      columns: [
+        { name: 'id', unique: true },
+        { name: 'n', type: 'integer' },
+      ],
+    });
     const v = createRowValidator(contract, ['id', 'n']);
     const rules = (cells: Cell[], rowNumber: number) => v.validate({ rowNumber, cells }).map((i) => i.rule);
     expect(rules(['a', '1'], 1)).toEqual([]);
@@ -137,7 +148,14 @@ describe('row validator rules, each with near misses', () => {
   });
 
   it('maps by name: file order and extra columns do not matter', () => {
-    const contract = contractOf({ dataset: 't', columns: [{ name: 'a', type: 'integer' }, { name: 'b', type: 'boolean' }], allowExtraColumns: true });
+    const contract = contractOf({
+      dataset: 't',
+      columns: [
+        { name: 'a', type: 'integer' },
+        { name: 'b', type: 'boolean' },
+      ],
+      allowExtraColumns: true,
+    });
     const v = createRowValidator(contract, ['x', 'b', 'a']);
     expect(v.validate({ rowNumber: 1, cells: ['anything', 'true', '5'] })).toEqual([]);
     expect(v.validate({ rowNumber: 2, cells: ['anything', '5', 'true'] }).map((i) => i.column)).toEqual(['b', 'a']);

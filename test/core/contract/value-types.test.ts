@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isBooleanText, isDateText, isDateTimeText, isEmailText, isUuidText, kindOf } from '../../../functions/core/contract/value-types.ts';
+import {
+  isBooleanText,
+  isDateText,
+  isDateTimeText,
+  isEmailText,
+  isUuidText,
+  kindOf,
+} from '../../../functions/core/contract/value-types.ts';
 import type { Cell } from '../../../functions/core/types.ts';
 
 describe('dates and datetimes', () => {

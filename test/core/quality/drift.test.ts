@@ -48,24 +48,48 @@ describe('detectDrift', () => {
     expect(detectDrift([col('a', { nullShare: 0.35 })], prev)).toEqual([]);
     const f = detectDrift([col('a', { nullShare: 0.45 })], prev);
     expect(f).toEqual([
-      { column: 'a', metric: 'nullShare', previous: 0.2, current: 0.45, message: "column 'a': null share moved from 20% to 45% (limit ±20%)" },
+      {
+        column: 'a',
+        metric: 'nullShare',
+        previous: 0.2,
+        current: 0.45,
+        message: "column 'a': null share moved from 20% to 45% (limit ±20%)",
+      },
     ]);
   });
 
   it('options override the thresholds', () => {
-    expect(detectDrift([col('a', { nullShare: 0.2 })], runs([col('a')]), { nullShareDelta: 0.05 }).map((f) => f.metric)).toEqual(['nullShare']);
+    expect(detectDrift([col('a', { nullShare: 0.2 })], runs([col('a')]), { nullShareDelta: 0.05 }).map((f) => f.metric)).toEqual([
+      'nullShare',
+    ]);
     expect(detectDrift([col('a', { mean: 71 })], runs([col('a')]), { meanShiftSigmas: 2 }).map((f) => f.metric)).toEqual(['distribution']);
   });
 
   it('without a stored stddev the spread comes from the range', () => {
-    const prev: ColumnProfile = { column: 'a', count: 10, nullShare: 0, distinctEstimate: 10, types: { integer: 1 }, min: 0, max: 60, mean: 30 };
+    const prev: ColumnProfile = {
+      column: 'a',
+      count: 10,
+      nullShare: 0,
+      distinctEstimate: 10,
+      types: { integer: 1 },
+      min: 0,
+      max: 60,
+      mean: 30,
+    };
     // spread = 60 / 6 = 10: a shift of 41 is beyond 4 spreads, 39 is not.
     expect(detectDrift([{ ...prev, mean: 71 }], [[prev]]).map((f) => f.metric)).toEqual(['distribution']);
     expect(detectDrift([{ ...prev, mean: 69 }], [[prev]])).toEqual([]);
   });
 
   it('PII columns (no mean) only drift on shares and types', () => {
-    const pii = (over: Partial<ColumnProfile> = {}): ColumnProfile => ({ column: 'email', count: 10, nullShare: 0, distinctEstimate: 10, types: { string: 1 }, ...over });
+    const pii = (over: Partial<ColumnProfile> = {}): ColumnProfile => ({
+      column: 'email',
+      count: 10,
+      nullShare: 0,
+      distinctEstimate: 10,
+      types: { string: 1 },
+      ...over,
+    });
     expect(detectDrift([pii()], [[pii()]])).toEqual([]);
     expect(detectDrift([pii({ nullShare: 0.5 })], [[pii()]]).map((f) => f.metric)).toEqual(['nullShare']);
   });

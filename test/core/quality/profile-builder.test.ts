@@ -32,7 +32,15 @@ describe('ProfileBuilder', () => {
       outliers: 0,
     });
     expect(n?.stddev).toBeCloseTo(Math.sqrt(((1 - 2.625) ** 2 + (2 - 2.625) ** 2 + (3 - 2.625) ** 2 + (4.5 - 2.625) ** 2) / 4), 10);
-    expect(s).toEqual({ column: 's', count: 5, nullShare: 0.2, distinctEstimate: 3, types: { string: 0.8, null: 0.2 }, minLength: 1, maxLength: 3 });
+    expect(s).toEqual({
+      column: 's',
+      count: 5,
+      nullShare: 0.2,
+      distinctEstimate: 3,
+      types: { string: 0.8, null: 0.2 },
+      minLength: 1,
+      maxLength: 3,
+    });
     expect(b?.types).toEqual({ boolean: 0.6, string: 0.2, null: 0.2 });
     expect(b?.min).toBeUndefined();
     expect(d).toMatchObject({ types: { date: 0.8, null: 0.2 }, min: '2023-12-31T10:00:00Z', max: '2024-03-01' });
@@ -58,15 +66,24 @@ describe('ProfileBuilder', () => {
   it('outliers by median ± 5·MAD', () => {
     // 1..100, plus 3 far values: median ≈ 51.5, MAD ≈ 25.5, limit ≈ 127.5 from the median.
     const values = [...Array.from({ length: 100 }, (_, i) => i + 1), 1000, -500, 170];
-    const [c] = profileOf(['c'], values.map((v) => [String(v)]));
+    const [c] = profileOf(
+      ['c'],
+      values.map((v) => [String(v)]),
+    );
     expect(c?.outliers).toBe(2);
   });
 
   it('outliers when most values are equal (MAD 0) fall back to the mean deviation', () => {
     const values = [...Array.from({ length: 95 }, () => 0), 1, 1, 1, 1, 50];
-    const [c] = profileOf(['c'], values.map((v) => [v]));
+    const [c] = profileOf(
+      ['c'],
+      values.map((v) => [v]),
+    );
     expect(c?.outliers).toBe(1);
-    const [flat] = profileOf(['c'], Array.from({ length: 50 }, () => [7]));
+    const [flat] = profileOf(
+      ['c'],
+      Array.from({ length: 50 }, () => [7]),
+    );
     expect(flat?.outliers).toBe(0);
   });
 
