@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type AwsPorts, createAwsPorts, parseAwsEnv, powertoolsLogger } from '../adapters/aws/aws-ports.ts';
+import { PROCESSED_TAG } from '../adapters/aws/lifecycle-tags.ts';
 import { toCoreLogger } from '../adapters/aws/powertools-logger.ts';
 import { isTransient, PrivacyPipelineError } from '../core/errors.ts';
 import { ingestObject } from '../core/pipeline/ingest-object.ts';
@@ -37,9 +38,6 @@ export interface ProcessUploadDeps {
   readonly reserveMs?: number;
 }
 
-/** Tag the ingest bucket's lifecycle rule looks for. */
-export const PROCESSED_TAG = { key: 'privacy-pipeline:status', value: 'processed' } as const;
-
 /** A sha256 prefix of an object key, for logs. */
 export function keyHash(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 16);
@@ -48,7 +46,11 @@ export function keyHash(key: string): string {
 type Outcome = 'done' | 'retry';
 
 /** Processes one SQS batch; returns the messages to redeliver. */
-export async function processUpload(deps: ProcessUploadDeps, event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> {
+export async function processUpload(
+  deps: ProcessUploadDeps,
+  event: SQSEvent,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+): Promise<SQSBatchResponse> {
   const { ports, metrics } = deps;
   const log = ports.logger;
   const failures: SQSBatchResponse['batchItemFailures'] = [];
@@ -71,7 +73,8 @@ export async function processUpload(deps: ProcessUploadDeps, event: SQSEvent, co
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }
-      for (const s of message.skipped) log.warn('skipping event record', { messageId: record.messageId, eventName: s.eventName, reason: s.reason });
+      for (const s of message.skipped)
+        log.warn('skipping event record', { messageId: record.messageId, eventName: s.eventName, reason: s.reason });
       let outcome: Outcome = 'done';
       for (const object of message.objects) {
         outcome = await processObject(deps, object);
@@ -126,7 +129,13 @@ async function processObject(deps: ProcessUploadDeps, object: UploadedObject): P
     return 'done';
   }
   recordMetrics(metrics, result);
-  log.info('object processed', { keyHash: hash, runId: result.record.id, dataset: result.record.dataset, status: result.status, duplicate: result.duplicate });
+  log.info('object processed', {
+    keyHash: hash,
+    runId: result.record.id,
+    dataset: result.record.dataset,
+    status: result.status,
+    duplicate: result.duplicate,
+  });
   if (deps.markProcessed) {
     await deps.markProcessed(object.key, object.versionId).catch((err: unknown) => {
       log.warn('could not tag the raw object as processed; it will not expire', { keyHash: hash, error: errorName(err) });
@@ -188,7 +197,8 @@ function containerDeps(): Container {
         ports,
         ingestBucketName: env.buckets.ingest,
         metrics,
-        markProcessed: (key, versionId) => ports.objects.putTags('ingest', key, { [PROCESSED_TAG.key]: PROCESSED_TAG.value }, versionId ? { versionId } : undefined),
+        markProcessed: (key, versionId) =>
+          ports.objects.putTags('ingest', key, { [PROCESSED_TAG.key]: PROCESSED_TAG.value }, versionId ? { versionId } : undefined),
       },
     };
   }

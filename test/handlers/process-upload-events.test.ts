@@ -8,8 +8,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InProgressError, InvalidFileError, PrivacyPipelineError, TransientError } from '../../functions/core/errors.ts';
 import type { IngestInput, IngestResult } from '../../functions/core/pipeline/ingest-types.ts';
 import type { Logger, Ports } from '../../functions/core/ports.ts';
-import { keyHash, type MetricsSink, processUpload } from '../../functions/handlers/process-upload.ts';
 import { decodeS3EventKey, parseS3EventMessage } from '../../functions/handlers/parse-s3-event-message.ts';
+import { keyHash, type MetricsSink, processUpload } from '../../functions/handlers/process-upload.ts';
 import { encodeS3EventKey } from '../support/emulators.ts';
 
 // The real use case needs the whole core; these tests inject their own.
@@ -63,7 +63,11 @@ function result(status: IngestResult['status'], duplicate = false): IngestResult
     status,
     duplicate,
     contract: {} as never,
-    record: { id: 'run-1', dataset: 'customers', counts: { rowsIn: 10, rowsPublished: 8, rowsQuarantined: 2, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: true } } as never,
+    record: {
+      id: 'run-1',
+      dataset: 'customers',
+      counts: { rowsIn: 10, rowsPublished: 8, rowsQuarantined: 2, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: true },
+    } as never,
   };
 }
 
@@ -114,13 +118,34 @@ describe('S3 event notification parsing', () => {
   });
 
   it('reads the test event, invalid bodies and non-create records', () => {
-    expect(parseS3EventMessage(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: 't', Bucket: BUCKET, RequestId: 'r', HostId: 'h' }))).toEqual({ kind: 'test-event' });
+    expect(
+      parseS3EventMessage(
+        JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: 't', Bucket: BUCKET, RequestId: 'r', HostId: 'h' }),
+      ),
+    ).toEqual({ kind: 'test-event' });
     expect(parseS3EventMessage('not json').kind).toBe('invalid');
     expect(parseS3EventMessage('{"foo":1}').kind).toBe('invalid');
-    const mixed = parseS3EventMessage(JSON.stringify({ Records: [s3Record('a/x.csv', { eventName: 'ObjectRemoved:Delete' }), s3Record('a/%E0%A4%A.csv', { encoded: false }), s3Record('a/ok.csv', { versionId: 'v1' })] }));
+    const mixed = parseS3EventMessage(
+      JSON.stringify({
+        Records: [
+          s3Record('a/x.csv', { eventName: 'ObjectRemoved:Delete' }),
+          s3Record('a/%E0%A4%A.csv', { encoded: false }),
+          s3Record('a/ok.csv', { versionId: 'v1' }),
+        ],
+      }),
+    );
     expect(mixed).toEqual({
       kind: 'objects',
-      objects: [{ bucket: BUCKET, key: 'a/ok.csv', eventName: 'ObjectCreated:Put', versionId: 'v1', etag: 'd41d8cd98f00b204e9800998ecf8427e', size: 42 }],
+      objects: [
+        {
+          bucket: BUCKET,
+          key: 'a/ok.csv',
+          eventName: 'ObjectCreated:Put',
+          versionId: 'v1',
+          etag: 'd41d8cd98f00b204e9800998ecf8427e',
+          size: 42,
+        },
+      ],
       skipped: [
         { eventName: 'ObjectRemoved:Delete', reason: 'not an S3 ObjectCreated event' },
         { eventName: 'ObjectCreated:Put', reason: 'object key is not valid URL encoding' },
@@ -132,7 +157,10 @@ describe('S3 event notification parsing', () => {
 describe('processUpload', () => {
   it('runs each uploaded object through ingest with the decoded key, version and ETag, then tags it', async () => {
     const h = harness(async () => result('COMPLETE'));
-    const out = await processUpload(h.deps, event(sqsRecord('m1', { Records: [s3Record('customers/José Müller 2026.csv', { versionId: 'ver-1', eTag: 'abc' })] })));
+    const out = await processUpload(
+      h.deps,
+      event(sqsRecord('m1', { Records: [s3Record('customers/José Müller 2026.csv', { versionId: 'ver-1', eTag: 'abc' })] })),
+    );
     expect(out).toEqual({ batchItemFailures: [] });
     expect(h.calls).toEqual([{ key: 'customers/José Müller 2026.csv', versionId: 'ver-1', etag: 'abc' }]);
     expect(h.marked).toEqual([['customers/José Müller 2026.csv', 'ver-1']]);
@@ -149,7 +177,10 @@ describe('processUpload', () => {
 
   it('ignores the s3:TestEvent', async () => {
     const h = harness(async () => result('COMPLETE'));
-    const out = await processUpload(h.deps, event(sqsRecord('m1', { Service: 'Amazon S3', Event: 's3:TestEvent', Time: 't', Bucket: BUCKET })));
+    const out = await processUpload(
+      h.deps,
+      event(sqsRecord('m1', { Service: 'Amazon S3', Event: 's3:TestEvent', Time: 't', Bucket: BUCKET })),
+    );
     expect(out.batchItemFailures).toEqual([]);
     expect(h.calls).toEqual([]);
   });
@@ -172,7 +203,13 @@ describe('processUpload', () => {
       ),
     );
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: 'bad-1' }, { itemIdentifier: 'bad-2' }, { itemIdentifier: 'bad-3' }]);
-    expect(h.calls.map((c) => c.key)).toEqual(['customers/a.csv', 'customers/throttled.csv', 'customers/busy.csv', 'customers/unknown.csv', 'orders/b.csv']);
+    expect(h.calls.map((c) => c.key)).toEqual([
+      'customers/a.csv',
+      'customers/throttled.csv',
+      'customers/busy.csv',
+      'customers/unknown.csv',
+      'orders/b.csv',
+    ]);
     expect(h.metrics.filter((m) => m.name === 'TransientFailures')).toHaveLength(3);
     expect(h.marked.map(([k]) => k)).toEqual(['customers/a.csv', 'orders/b.csv']);
   });
@@ -247,7 +284,10 @@ describe('processUpload', () => {
 
   it('a failed tag is logged, not retried', async () => {
     const h = harness(async () => result('COMPLETE'));
-    const out = await processUpload({ ...h.deps, markProcessed: async () => Promise.reject(new Error('AccessDenied')) }, event(sqsRecord('m1', { Records: [s3Record('customers/a.csv')] })));
+    const out = await processUpload(
+      { ...h.deps, markProcessed: async () => Promise.reject(new Error('AccessDenied')) },
+      event(sqsRecord('m1', { Records: [s3Record('customers/a.csv')] })),
+    );
     expect(out.batchItemFailures).toEqual([]);
     expect(h.lines.some((l) => l.includes('could not tag'))).toBe(true);
   });
@@ -291,7 +331,14 @@ describe('processUpload with Powertools Metrics (EMF)', () => {
     const definition = emf._aws.CloudWatchMetrics[0];
     expect(definition.Namespace).toBe('PrivacyPipeline');
     expect(definition.Dimensions).toEqual([['service', 'stage']]);
-    expect(definition.Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual(['FilesProcessed', 'FilesQuarantined', 'RowsIn', 'RowsPublished', 'RowsQuarantined', 'RowsSuppressed']);
+    expect(definition.Metrics.map((m: { Name: string }) => m.Name).sort()).toEqual([
+      'FilesProcessed',
+      'FilesQuarantined',
+      'RowsIn',
+      'RowsPublished',
+      'RowsQuarantined',
+      'RowsSuppressed',
+    ]);
     expect(emf.RowsIn).toBe(10);
     expect(JSON.stringify(emf)).not.toMatch(/Jane|customers/);
   });

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type CreateTableCommandInput, CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, type CreateTableCommandInput, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DecryptCommand,
   DescribeKeyCommand,
@@ -120,7 +120,11 @@ export async function startDynalite(): Promise<DynamoEmulator> {
 /** CreateTable input for one of the stack's tables, from the shared layout. */
 export function createTableInput(definition: TableDefinition, tableName: string): CreateTableCommandInput {
   const attributes = new Map<string, 'S' | 'N' | 'B'>();
-  const keys = [definition.partitionKey, definition.sortKey, ...definition.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])];
+  const keys = [
+    definition.partitionKey,
+    definition.sortKey,
+    ...definition.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey]),
+  ];
   for (const k of keys) if (k) attributes.set(k.name, k.type);
   const schema = (pk: { name: string }, sk?: { name: string }) => [
     { AttributeName: pk.name, KeyType: 'HASH' as const },
@@ -193,7 +197,10 @@ export function installFakeKms(keyIds: readonly string[]): FakeKms {
     const idLength = buf[0] ?? 0;
     const keyId = buf.subarray(1, 1 + idLength).toString();
     if (expectedKeyId && expectedKeyId !== keyId && arnOf(expectedKeyId) !== arnOf(keyId)) {
-      throw new IncorrectKeyException({ message: 'The key ID in the request does not identify the key that encrypted the ciphertext', $metadata: { httpStatusCode: 400 } });
+      throw new IncorrectKeyException({
+        message: 'The key ID in the request does not identify the key that encrypted the ciphertext',
+        $metadata: { httpStatusCode: 400 },
+      });
     }
     const rest = buf.subarray(1 + idLength);
     try {
@@ -209,16 +216,23 @@ export function installFakeKms(keyIds: readonly string[]): FakeKms {
   mock.on(GenerateDataKeyCommand).callsFake((input: { KeyId?: string; EncryptionContext?: Record<string, string> }) => {
     const keyId = input.KeyId ?? '';
     const plaintext = randomBytes(32);
-    return { KeyId: arnOf(keyId), KeyMaterialId: 'material-1', Plaintext: new Uint8Array(plaintext), CiphertextBlob: seal(keyId, plaintext, input.EncryptionContext) };
+    return {
+      KeyId: arnOf(keyId),
+      KeyMaterialId: 'material-1',
+      Plaintext: new Uint8Array(plaintext),
+      CiphertextBlob: seal(keyId, plaintext, input.EncryptionContext),
+    };
   });
   mock.on(EncryptCommand).callsFake((input: { KeyId?: string; Plaintext?: Uint8Array; EncryptionContext?: Record<string, string> }) => {
     const keyId = input.KeyId ?? '';
     return { KeyId: arnOf(keyId), CiphertextBlob: seal(keyId, input.Plaintext ?? new Uint8Array(), input.EncryptionContext) };
   });
-  mock.on(DecryptCommand).callsFake((input: { KeyId?: string; CiphertextBlob?: Uint8Array; EncryptionContext?: Record<string, string> }) => {
-    const { keyId, plaintext } = open(input.CiphertextBlob ?? new Uint8Array(), input.KeyId, input.EncryptionContext);
-    return { KeyId: arnOf(keyId), Plaintext: plaintext };
-  });
+  mock
+    .on(DecryptCommand)
+    .callsFake((input: { KeyId?: string; CiphertextBlob?: Uint8Array; EncryptionContext?: Record<string, string> }) => {
+      const { keyId, plaintext } = open(input.CiphertextBlob ?? new Uint8Array(), input.KeyId, input.EncryptionContext);
+      return { KeyId: arnOf(keyId), Plaintext: plaintext };
+    });
   mock.on(DescribeKeyCommand).callsFake((input: { KeyId?: string }) => {
     master(input.KeyId);
     return { KeyMetadata: { KeyId: input.KeyId, Arn: arnOf(input.KeyId ?? ''), CurrentKeyMaterialId: 'material-1' } };

@@ -6,11 +6,11 @@
  * runs against any S3- or DynamoDB-compatible endpoint.
  */
 import { randomBytes } from 'node:crypto';
+import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
 import { UsageError } from '../../core/errors.ts';
 import type { Clock, Logger, Ports, RandomSource } from '../../core/ports.ts';
 import type { BucketRole } from '../../core/types.ts';
@@ -159,7 +159,14 @@ export function createAwsPorts(env: AwsEnv, overrides: AwsPortsOverrides = {}): 
   const objects = new S3ObjectStore({ client: s3, buckets: env.buckets, kmsKeyId: env.dataKeyId });
   return {
     objects,
-    keys: new KmsKeyService({ kms, dataKeyId: env.dataKeyId, tokenKeyId: env.tokenKeyId, doc, controlTableName: env.tables.control, clock }),
+    keys: new KmsKeyService({
+      kms,
+      dataKeyId: env.dataKeyId,
+      tokenKeyId: env.tokenKeyId,
+      doc,
+      controlTableName: env.tables.control,
+      clock,
+    }),
     subjectKeys: new DynamoDbSubjectKeyVault({ doc, tableName: env.tables.control, kms, keyId: env.tokenKeyId, clock }),
     lineage: new DynamoDbLineageStore({ doc, tableName: env.tables.lineage }),
     idempotency: new DynamoDbIdempotencyStore({ doc, tableName: env.tables.control, clock }),

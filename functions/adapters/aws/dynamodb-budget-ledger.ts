@@ -93,7 +93,9 @@ export class DynamoDbBudgetLedger implements BudgetLedger {
 
   private async readState(dataset: string): Promise<StateItem> {
     try {
-      const out = await this.options.doc.send(new GetCommand({ TableName: this.options.tableName, Key: budgetKeys.state(dataset), ConsistentRead: true }));
+      const out = await this.options.doc.send(
+        new GetCommand({ TableName: this.options.tableName, Key: budgetKeys.state(dataset), ConsistentRead: true }),
+      );
       return out.Item;
     } catch (err) {
       throw mapAwsError(err, 'DynamoDB GetItem (budget state)', { dataset });
@@ -111,6 +113,8 @@ export class DynamoDbBudgetLedger implements BudgetLedger {
             releaseId,
             epsilon: exact(amount.epsilon),
             delta: exact(amount.delta),
+            remainingEpsilon: exact(state.remaining.epsilon),
+            remainingDelta: exact(state.remaining.delta),
             at,
           },
           ConditionExpression: 'attribute_not_exists(pk)',

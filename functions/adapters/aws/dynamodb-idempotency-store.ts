@@ -108,7 +108,9 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
 
   private async read(key: string): Promise<Record<string, unknown> | undefined> {
     try {
-      const out = await this.options.doc.send(new GetCommand({ TableName: this.options.tableName, Key: controlKeys.idempotency(key), ConsistentRead: true }));
+      const out = await this.options.doc.send(
+        new GetCommand({ TableName: this.options.tableName, Key: controlKeys.idempotency(key), ConsistentRead: true }),
+      );
       return out.Item;
     } catch (err) {
       throw mapAwsError(err, 'DynamoDB GetItem (idempotency)');

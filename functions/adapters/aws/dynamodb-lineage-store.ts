@@ -7,7 +7,7 @@
  * in `get` at once and in `list` within a moment.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type DynamoDBDocumentClient, GetCommand, paginateQuery, PutCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, paginateQuery, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, PrivacyPipelineError, UsageError } from '../../core/errors.ts';
 import type { LineageRecord, LineageStore } from '../../core/ports.ts';
 import { awsErrorName, mapAwsError } from './map-aws-error.ts';
@@ -54,7 +54,11 @@ export class DynamoDbLineageStore implements LineageStore {
       );
     } catch (err) {
       if (awsErrorName(err) === 'ConditionalCheckFailedException') {
-        throw new ConflictError(`lineage record ${record.id} already exists`, { dataset: record.dataset, rule: 'lineage-duplicate' }, { cause: err });
+        throw new ConflictError(
+          `lineage record ${record.id} already exists`,
+          { dataset: record.dataset, rule: 'lineage-duplicate' },
+          { cause: err },
+        );
       }
       throw mapAwsError(err, 'DynamoDB PutItem (lineage)', { dataset: record.dataset });
     }

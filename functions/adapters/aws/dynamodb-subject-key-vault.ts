@@ -9,7 +9,7 @@
  * `get` (re-identification) always reads the table, so a shredded key is never served there.
  */
 import { createHash } from 'node:crypto';
-import { GenerateDataKeyCommand, DecryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { KeyError } from '../../core/errors.ts';
 import type { Clock, SubjectKeyVault } from '../../core/ports.ts';
@@ -81,7 +81,9 @@ export class DynamoDbSubjectKeyVault implements SubjectKeyVault {
   private async read(hash: string): Promise<Uint8Array | undefined> {
     let wrapped: unknown;
     try {
-      const out = await this.options.doc.send(new GetCommand({ TableName: this.options.tableName, Key: controlKeys.subjectKey(hash), ConsistentRead: true }));
+      const out = await this.options.doc.send(
+        new GetCommand({ TableName: this.options.tableName, Key: controlKeys.subjectKey(hash), ConsistentRead: true }),
+      );
       if (!out.Item) return undefined;
       wrapped = out.Item.wrapped;
     } catch (err) {
@@ -95,7 +97,9 @@ export class DynamoDbSubjectKeyVault implements SubjectKeyVault {
     let plaintext: Uint8Array;
     let wrapped: Uint8Array;
     try {
-      const out = await this.options.kms.send(new GenerateDataKeyCommand({ KeyId: this.options.keyId, KeySpec: 'AES_256', EncryptionContext: context(hash) }));
+      const out = await this.options.kms.send(
+        new GenerateDataKeyCommand({ KeyId: this.options.keyId, KeySpec: 'AES_256', EncryptionContext: context(hash) }),
+      );
       if (!out.Plaintext || !out.CiphertextBlob) throw new KeyError('KMS GenerateDataKey returned no key', { rule: 'kms-key' });
       plaintext = out.Plaintext;
       wrapped = out.CiphertextBlob;
@@ -122,7 +126,9 @@ export class DynamoDbSubjectKeyVault implements SubjectKeyVault {
 
   private async unwrap(hash: string, wrapped: Uint8Array): Promise<Uint8Array> {
     try {
-      const out = await this.options.kms.send(new DecryptCommand({ KeyId: this.options.keyId, CiphertextBlob: wrapped, EncryptionContext: context(hash) }));
+      const out = await this.options.kms.send(
+        new DecryptCommand({ KeyId: this.options.keyId, CiphertextBlob: wrapped, EncryptionContext: context(hash) }),
+      );
       if (!out.Plaintext) throw new KeyError('KMS Decrypt returned no plaintext', { rule: 'kms-key' });
       return out.Plaintext;
     } catch (err) {

@@ -28,9 +28,12 @@ export class DynamoDbSuppressionList implements SuppressionList {
     const unique = [...new Set(tokens)];
     const addedAt = this.options.clock.now().toISOString();
     for (let i = 0; i < unique.length; i += BATCH) {
-      let requests = unique.slice(i, i + BATCH).map((token) => ({ PutRequest: { Item: { ...controlKeys.suppressionToken(token), requestId, addedAt } } }));
+      let requests = unique
+        .slice(i, i + BATCH)
+        .map((token) => ({ PutRequest: { Item: { ...controlKeys.suppressionToken(token), requestId, addedAt } } }));
       for (let round = 0; requests.length > 0; round++) {
-        if (round >= MAX_ROUNDS) throw new TransientError('suppression list writes kept being throttled', { rule: 'aws-transient', requestId });
+        if (round >= MAX_ROUNDS)
+          throw new TransientError('suppression list writes kept being throttled', { rule: 'aws-transient', requestId });
         if (round > 0) await sleep(25 * 2 ** round);
         try {
           const out = await this.options.doc.send(new BatchWriteCommand({ RequestItems: { [this.options.tableName]: requests } }));

@@ -69,10 +69,14 @@ export class KmsKeyService implements KeyService {
 
   async encrypt(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
     if (plaintext.byteLength > MAX_DIRECT_PAYLOAD) {
-      throw new UsageError(`KMS Encrypt takes at most ${MAX_DIRECT_PAYLOAD} bytes, got ${plaintext.byteLength}`, { rule: 'kms-payload-size' });
+      throw new UsageError(`KMS Encrypt takes at most ${MAX_DIRECT_PAYLOAD} bytes, got ${plaintext.byteLength}`, {
+        rule: 'kms-payload-size',
+      });
     }
     try {
-      const out = await this.options.kms.send(new EncryptCommand({ KeyId: this.options.dataKeyId, Plaintext: plaintext, EncryptionContext: { ...context } }));
+      const out = await this.options.kms.send(
+        new EncryptCommand({ KeyId: this.options.dataKeyId, Plaintext: plaintext, EncryptionContext: { ...context } }),
+      );
       if (!out.CiphertextBlob) throw new KeyError('KMS Encrypt returned no ciphertext', { rule: 'kms-key' });
       return out.CiphertextBlob;
     } catch (err) {
@@ -151,7 +155,14 @@ export class KmsKeyService implements KeyService {
     } catch (err) {
       throw mapKmsError(err, 'GenerateDataKey (pseudonymisation key)');
     }
-    const item = { ...controlKeys.pseudonymKey(purpose), wrapped, keyId, version: SECRET_VERSION, purpose, createdAt: this.options.clock.now().toISOString() };
+    const item = {
+      ...controlKeys.pseudonymKey(purpose),
+      wrapped,
+      keyId,
+      version: SECRET_VERSION,
+      purpose,
+      createdAt: this.options.clock.now().toISOString(),
+    };
     try {
       await this.options.doc.send(
         new PutCommand({ TableName: this.options.controlTableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
@@ -167,7 +178,9 @@ export class KmsKeyService implements KeyService {
 
   private async decryptUnder(keyId: string, ciphertext: Uint8Array, context: EncryptionContext): Promise<Uint8Array> {
     try {
-      const out = await this.options.kms.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: { ...context } }));
+      const out = await this.options.kms.send(
+        new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: { ...context } }),
+      );
       if (!out.Plaintext) throw new KeyError('KMS Decrypt returned no plaintext', { rule: 'kms-key' });
       return out.Plaintext;
     } catch (err) {

@@ -61,5 +61,6 @@ export class S3ContractStore implements ContractStore {
 }
 
 function checkDataset(dataset: string): void {
-  if (!isValidDatasetName(dataset)) throw new UsageError('invalid dataset name (lower case letters, digits, - and _)', { rule: 'dataset-name' });
+  if (!isValidDatasetName(dataset))
+    throw new UsageError('invalid dataset name (lower case letters, digits, - and _)', { rule: 'dataset-name' });
 }

@@ -11,10 +11,10 @@ import {
   HeadObjectCommand,
   ListObjectVersionsCommand,
   type ListObjectVersionsCommandOutput,
-  paginateListObjectsV2,
   PutObjectCommand,
   type PutObjectCommandInput,
   PutObjectTaggingCommand,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -67,7 +67,11 @@ export class S3ObjectStore implements ObjectStore {
     return this.buckets[bucket];
   }
 
-  async get(bucket: BucketRole, key: string, opts?: { versionId?: string }): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> {
+  async get(
+    bucket: BucketRole,
+    key: string,
+    opts?: { versionId?: string },
+  ): Promise<{ info: ObjectInfo; body: AsyncIterable<Uint8Array> }> {
     let out: GetObjectCommandOutput;
     try {
       out = await this.client.send(new GetObjectCommand({ Bucket: this.buckets[bucket], Key: key, VersionId: opts?.versionId }));
@@ -114,7 +118,13 @@ export class S3ObjectStore implements ObjectStore {
     if (body instanceof Uint8Array) {
       try {
         const out = await this.client.send(new PutObjectCommand({ ...params, Body: body, ContentLength: body.byteLength }));
-        return objectInfo(bucket, key, { size: body.byteLength, etag: out.ETag, versionId: out.VersionId, lastModified: new Date(), metadata: opts.metadata });
+        return objectInfo(bucket, key, {
+          size: body.byteLength,
+          etag: out.ETag,
+          versionId: out.VersionId,
+          lastModified: new Date(),
+          metadata: opts.metadata,
+        });
       } catch (err) {
         throw this.mapError(err, 'PutObject', bucket, key);
       }
@@ -172,7 +182,13 @@ export class S3ObjectStore implements ObjectStore {
         for (const v of page.Versions ?? []) {
           if (v.Key === undefined) continue;
           entries.push({
-            ...objectInfo(bucket, v.Key, { size: v.Size, etag: v.ETag, versionId: v.VersionId, lastModified: v.LastModified, metadata: undefined }),
+            ...objectInfo(bucket, v.Key, {
+              size: v.Size,
+              etag: v.ETag,
+              versionId: v.VersionId,
+              lastModified: v.LastModified,
+              metadata: undefined,
+            }),
             isLatest: v.IsLatest ?? false,
             isDeleteMarker: false,
           });
@@ -269,7 +285,11 @@ export class S3ObjectStore implements ObjectStore {
       return new ObjectNotFoundError(`${bucket}/${key}: object not found`, { ...context, rule: 'not-found' }, { cause: err });
     }
     if (name === 'PreconditionFailed' || name === 'ConditionalRequestConflict' || status === 412) {
-      return new PreconditionFailedError(`${bucket}/${key}: ${operation} precondition failed (${name})`, { ...context, rule: 'precondition' }, { cause: err });
+      return new PreconditionFailedError(
+        `${bucket}/${key}: ${operation} precondition failed (${name})`,
+        { ...context, rule: 'precondition' },
+        { cause: err },
+      );
     }
     return mapAwsError(err, `S3 ${operation} on ${bucket}/${key}`, context);
   }
@@ -278,7 +298,13 @@ export class S3ObjectStore implements ObjectStore {
 function objectInfo(
   bucket: BucketRole,
   key: string,
-  raw: { size: number | undefined; etag: string | undefined; versionId?: string | undefined; lastModified: Date | undefined; metadata: Readonly<Record<string, string>> | undefined },
+  raw: {
+    size: number | undefined;
+    etag: string | undefined;
+    versionId?: string | undefined;
+    lastModified: Date | undefined;
+    metadata: Readonly<Record<string, string>> | undefined;
+  },
 ): ObjectInfo {
   return {
     bucket,
@@ -308,6 +334,10 @@ async function* guardedBody(body: AsyncIterable<Uint8Array> | undefined, bucket:
     for await (const chunk of body) yield chunk;
   } catch (err) {
     if (err instanceof PrivacyPipelineError) throw err;
-    throw new TransientError(`S3 read of ${bucket}/${key} failed mid-stream (${awsErrorName(err)})`, { file: key, bucket, rule: 'aws-transient' }, { cause: err });
+    throw new TransientError(
+      `S3 read of ${bucket}/${key} failed mid-stream (${awsErrorName(err)})`,
+      { file: key, bucket, rule: 'aws-transient' },
+      { cause: err },
+    );
   }
 }

@@ -35,7 +35,13 @@ describe('parseAwsEnv', () => {
   });
 
   it('takes the optional settings', () => {
-    const env = parseAwsEnv({ ...FULL_ENV, ERASURE_TABLE_NAME: 'erasure-t', LOG_LEVEL: 'debug', STAGE: 'prod', POWERTOOLS_SERVICE_NAME: 'pp' });
+    const env = parseAwsEnv({
+      ...FULL_ENV,
+      ERASURE_TABLE_NAME: 'erasure-t',
+      LOG_LEVEL: 'debug',
+      STAGE: 'prod',
+      POWERTOOLS_SERVICE_NAME: 'pp',
+    });
     expect(env.tables.erasure).toBe('erasure-t');
     expect(env.logLevel).toBe('DEBUG');
     expect(env.stage).toBe('prod');
@@ -87,9 +93,15 @@ describe('createAwsPorts and S3ContractStore (s3rver)', () => {
     const contracts = new S3ContractStore({ objects, ingestBucketName: 'ingest-b' });
     expect(await contracts.get('customers')).toBeUndefined();
     await contracts.put('customers', 'dataset: customers\ncolumns: []\n');
-    expect(await contracts.get('customers')).toEqual({ text: 'dataset: customers\ncolumns: []\n', source: 's3://ingest-b/_contracts/customers.contract.yaml' });
+    expect(await contracts.get('customers')).toEqual({
+      text: 'dataset: customers\ncolumns: []\n',
+      source: 's3://ingest-b/_contracts/customers.contract.yaml',
+    });
     await contracts.put('customers', '{"dataset":"customers","columns":[]}');
-    expect(await contracts.get('customers')).toEqual({ text: '{"dataset":"customers","columns":[]}', source: 's3://ingest-b/_contracts/customers.contract.json' });
+    expect(await contracts.get('customers')).toEqual({
+      text: '{"dataset":"customers","columns":[]}',
+      source: 's3://ingest-b/_contracts/customers.contract.json',
+    });
     expect(await objects.head('ingest', '_contracts/customers.contract.yaml')).toBeUndefined();
   });
 

@@ -1,4 +1,4 @@
-import { DynamoDBClient, ConditionalCheckFailedException, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -24,7 +24,9 @@ describe('exact decimals', () => {
   });
 
   it('round-trips every finite double through its decimal form', () => {
-    fc.assert(fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => Number(toDecimalString(x)) === x || Object.is(x, -0)));
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (x) => Number(toDecimalString(x)) === x || Object.is(x, -0)),
+    );
   });
 
   it('a + b - b = a exactly, and compare agrees with the sign of the difference', () => {
@@ -83,7 +85,9 @@ describe('DynamoDbBudgetLedger against dynalite', () => {
   });
 
   it('refuses a request larger than the whole budget without writing', async () => {
-    await expect(ledger.spend('huge', { epsilon: 2, delta: 0 }, { epsilon: 1, delta: 0 }, 'h1')).rejects.toBeInstanceOf(PrivacyBudgetExceededError);
+    await expect(ledger.spend('huge', { epsilon: 2, delta: 0 }, { epsilon: 1, delta: 0 }, 'h1')).rejects.toBeInstanceOf(
+      PrivacyBudgetExceededError,
+    );
     const item = await db.doc.send(new GetCommand({ TableName: tables.BUDGET_TABLE_NAME, Key: { pk: 'huge', sk: 'STATE' } }));
     expect(item.Item).toBeUndefined();
   });
@@ -95,9 +99,24 @@ describe('DynamoDbBudgetLedger against dynalite', () => {
     expect(first.spent.epsilon).toBe(0.4);
     expect(again.spent.epsilon).toBe(0.4);
     const rows = await db.doc.send(
-      new QueryCommand({ TableName: tables.BUDGET_TABLE_NAME, KeyConditionExpression: 'pk = :p AND begins_with(sk, :r)', ExpressionAttributeValues: { ':p': 'replay', ':r': 'RELEASE#' } }),
+      new QueryCommand({
+        TableName: tables.BUDGET_TABLE_NAME,
+        KeyConditionExpression: 'pk = :p AND begins_with(sk, :r)',
+        ExpressionAttributeValues: { ':p': 'replay', ':r': 'RELEASE#' },
+      }),
     );
-    expect(rows.Items).toEqual([{ pk: 'replay', sk: 'RELEASE#same', releaseId: 'same', epsilon: 0.4, delta: 0, at: '2026-11-22T10:00:00.000Z' }]);
+    expect(rows.Items).toEqual([
+      {
+        pk: 'replay',
+        sk: 'RELEASE#same',
+        releaseId: 'same',
+        epsilon: 0.4,
+        delta: 0,
+        remainingEpsilon: 0.6,
+        remainingDelta: 0,
+        at: '2026-11-22T10:00:00.000Z',
+      },
+    ]);
   });
 
   it('50 concurrent spends never overspend', async () => {
@@ -115,13 +134,12 @@ describe('DynamoDbBudgetLedger against dynalite', () => {
     expect(state.remaining.epsilon).toBe(0.02);
   });
 
-  it.each([
-    [{ epsilon: -0.1, delta: 0 }],
-    [{ epsilon: Number.NaN, delta: 0 }],
-    [{ epsilon: 0.1, delta: Number.POSITIVE_INFINITY }],
-  ])('rejects an invalid amount %o', async (amount) => {
-    await expect(ledger.spend('bad', amount, { epsilon: 1, delta: 0 }, 'b1')).rejects.toBeInstanceOf(UsageError);
-  });
+  it.each([[{ epsilon: -0.1, delta: 0 }], [{ epsilon: Number.NaN, delta: 0 }], [{ epsilon: 0.1, delta: Number.POSITIVE_INFINITY }]])(
+    'rejects an invalid amount %o',
+    async (amount) => {
+      await expect(ledger.spend('bad', amount, { epsilon: 1, delta: 0 }, 'b1')).rejects.toBeInstanceOf(UsageError);
+    },
+  );
 });
 
 describe('DynamoDbBudgetLedger error paths (mocked DynamoDB)', () => {
@@ -150,7 +168,9 @@ describe('DynamoDbBudgetLedger error paths (mocked DynamoDB)', () => {
 
   it('maps throttling to TransientError', async () => {
     mock.reset();
-    mock.on(UpdateCommand).rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: { httpStatusCode: 400 } }));
+    mock
+      .on(UpdateCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: { httpStatusCode: 400 } }));
     await expect(ledger.spend('ds', { epsilon: 0.1, delta: 0 }, { epsilon: 1, delta: 0 }, 'r')).rejects.toBeInstanceOf(TransientError);
   });
 });

@@ -22,7 +22,8 @@ describe('DynamoDbIdempotencyStore against dynalite (Powertools semantics)', () 
     await db.close();
   });
 
-  const store = (clock = manualClock()) => new DynamoDbIdempotencyStore({ doc: db.doc, tableName: tables.CONTROL_TABLE_NAME, clock, completedTtlMs: 3600_000 });
+  const store = (clock = manualClock()) =>
+    new DynamoDbIdempotencyStore({ doc: db.doc, tableName: tables.CONTROL_TABLE_NAME, clock, completedTtlMs: 3600_000 });
 
   it('claims once; a second claim sees in-progress until the claim expires, then takes over', async () => {
     const clock = manualClock();

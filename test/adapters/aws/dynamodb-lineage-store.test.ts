@@ -9,7 +9,13 @@ import { ConflictError, TransientError, UsageError } from '../../../functions/co
 import type { LineageRecord } from '../../../functions/core/ports.ts';
 import { createStackTables, type DynamoEmulator, startDynalite, type TableNames } from '../../support/emulators.ts';
 
-const rec = (id: string, dataset: string, kind: LineageRecord['kind'], second: number, extra: Record<string, unknown> = {}): LineageRecord => ({
+const rec = (
+  id: string,
+  dataset: string,
+  kind: LineageRecord['kind'],
+  second: number,
+  extra: Record<string, unknown> = {},
+): LineageRecord => ({
   id,
   kind,
   dataset,
@@ -44,7 +50,9 @@ describe('DynamoDbLineageStore against dynalite', () => {
   });
 
   it('gets a record back exactly as written', async () => {
-    expect(await store.get('run-b')).toEqual(rec('run-b', 'customers', 'run', 2, { counts: { rowsIn: 3 }, nested: { list: [1, 'x', null, true] } }));
+    expect(await store.get('run-b')).toEqual(
+      rec('run-b', 'customers', 'run', 2, { counts: { rowsIn: 3 }, nested: { list: [1, 'x', null, true] } }),
+    );
     expect(await store.get('missing')).toBeUndefined();
   });
 
@@ -66,7 +74,9 @@ describe('DynamoDbLineageStore against dynalite', () => {
   });
 
   it('stores a large record gzipped and reads it back', async () => {
-    const big = rec('run-big', 'wide', 'run', 7, { profile: Array.from({ length: 6000 }, (_, i) => ({ column: `c${i}`, note: randomBytes(24).toString('hex') })) });
+    const big = rec('run-big', 'wide', 'run', 7, {
+      profile: Array.from({ length: 6000 }, (_, i) => ({ column: `c${i}`, note: randomBytes(24).toString('hex') })),
+    });
     await store.append(big);
     const item = await db.doc.send(new GetCommand({ TableName: tables.LINEAGE_TABLE_NAME, Key: { pk: 'run-big' } }));
     expect(typeof item.Item?.body).toBe('undefined');
@@ -84,7 +94,9 @@ describe('DynamoDbLineageStore error paths (mocked DynamoDB)', () => {
   it('maps throttling to TransientError', async () => {
     const doc = documentClient(new DynamoDBClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } }));
     const mock = mockClient(doc);
-    mock.on(PutCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    mock
+      .on(PutCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
     const store = new DynamoDbLineageStore({ doc, tableName: 'lineage' });
     await expect(store.append(rec('r', 'd', 'run', 1))).rejects.toBeInstanceOf(TransientError);
   });

@@ -4,9 +4,9 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   GenerateDataKeyCommand,
-  KMSInternalException,
   KeyUnavailableException,
   KMSClient,
+  KMSInternalException,
 } from '@aws-sdk/client-kms';
 import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,7 +14,14 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { DynamoDbSubjectKeyVault } from '../../../functions/adapters/aws/dynamodb-subject-key-vault.ts';
 import { KmsKeyService } from '../../../functions/adapters/aws/kms-key-service.ts';
 import { KeyError, TransientError, UsageError } from '../../../functions/core/errors.ts';
-import { createStackTables, type DynamoEmulator, type FakeKms, installFakeKms, startDynalite, type TableNames } from '../../support/emulators.ts';
+import {
+  createStackTables,
+  type DynamoEmulator,
+  type FakeKms,
+  installFakeKms,
+  startDynalite,
+  type TableNames,
+} from '../../support/emulators.ts';
 
 const clock = { now: () => new Date('2026-11-22T10:00:00Z') };
 const DATA_KEY = 'data-key';
@@ -31,7 +38,14 @@ describe('KmsKeyService and DynamoDbSubjectKeyVault (fake KMS + dynalite)', () =
   const client = new KMSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 
   const service = () =>
-    new KmsKeyService({ kms: client, dataKeyId: DATA_KEY, tokenKeyId: TOKEN_KEY, doc: db.doc, controlTableName: tables.CONTROL_TABLE_NAME, clock });
+    new KmsKeyService({
+      kms: client,
+      dataKeyId: DATA_KEY,
+      tokenKeyId: TOKEN_KEY,
+      doc: db.doc,
+      controlTableName: tables.CONTROL_TABLE_NAME,
+      clock,
+    });
 
   beforeAll(async () => {
     db = await startDynalite();
@@ -54,7 +68,11 @@ describe('KmsKeyService and DynamoDbSubjectKeyVault (fake KMS + dynalite)', () =
     const wrongContext = await keys.decryptDataKey(dk.wrapped, { dataset: 'orders' }).catch((e: unknown) => e);
     expect(wrongContext).toBeInstanceOf(KeyError);
     expect(String((wrongContext as Error).message)).toBe('KMS Decrypt failed (InvalidCiphertextException)');
-    expect(kms.mock).toHaveReceivedCommandWith(GenerateDataKeyCommand, { KeyId: DATA_KEY, KeySpec: 'AES_256', EncryptionContext: { dataset: 'customers' } });
+    expect(kms.mock).toHaveReceivedCommandWith(GenerateDataKeyCommand, {
+      KeyId: DATA_KEY,
+      KeySpec: 'AES_256',
+      EncryptionContext: { dataset: 'customers' },
+    });
   });
 
   it('encrypts small payloads and refuses ones over 4 KiB', async () => {
@@ -91,7 +109,8 @@ describe('KmsKeyService and DynamoDbSubjectKeyVault (fake KMS + dynalite)', () =
   it('a pseudonymisation key cannot be unwrapped for another purpose', async () => {
     await service().pseudonymKey('token-hmac');
     // Copy the wrapped token-hmac blob into the token-siv slot: the encryption context refuses it.
-    const item = (await db.doc.send(new GetCommand({ TableName: tables.CONTROL_TABLE_NAME, Key: { pk: 'KEY#token-hmac', sk: 'KEY' } }))).Item;
+    const item = (await db.doc.send(new GetCommand({ TableName: tables.CONTROL_TABLE_NAME, Key: { pk: 'KEY#token-hmac', sk: 'KEY' } })))
+      .Item;
     await db.doc.send(new PutCommand({ TableName: tables.CONTROL_TABLE_NAME, Item: { ...item, pk: 'KEY#token-siv' } }));
     await expect(service().pseudonymKey('token-siv')).rejects.toBeInstanceOf(KeyError);
   });
@@ -121,7 +140,10 @@ describe('KmsKeyService and DynamoDbSubjectKeyVault (fake KMS + dynalite)', () =
   });
 
   it('subject keys: concurrent creation converges on one key', async () => {
-    const vaults = Array.from({ length: 6 }, () => new DynamoDbSubjectKeyVault({ doc: db.doc, tableName: tables.CONTROL_TABLE_NAME, kms: client, keyId: TOKEN_KEY, clock }));
+    const vaults = Array.from(
+      { length: 6 },
+      () => new DynamoDbSubjectKeyVault({ doc: db.doc, tableName: tables.CONTROL_TABLE_NAME, kms: client, keyId: TOKEN_KEY, clock }),
+    );
     const keys = await Promise.all(vaults.map((v) => v.getOrCreate('tok_race')));
     for (const k of keys) expect(k).toEqual(keys[0]);
   });
@@ -130,7 +152,14 @@ describe('KmsKeyService and DynamoDbSubjectKeyVault (fake KMS + dynalite)', () =
 describe('KmsKeyService error mapping (mocked KMS)', () => {
   const client = new KMSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   const mock = mockClient(client);
-  const keys = new KmsKeyService({ kms: client, dataKeyId: DATA_KEY, tokenKeyId: TOKEN_KEY, doc: {} as never, controlTableName: 'control', clock });
+  const keys = new KmsKeyService({
+    kms: client,
+    dataKeyId: DATA_KEY,
+    tokenKeyId: TOKEN_KEY,
+    doc: {} as never,
+    controlTableName: 'control',
+    clock,
+  });
 
   beforeEach(() => mock.reset());
 
@@ -155,7 +184,10 @@ describe('KmsKeyService error mapping (mocked KMS)', () => {
 
   it('a failed first load is retried on the next call (no poisoned cache)', async () => {
     mock.on(EncryptCommand).rejects(throttling());
-    mock.on(DescribeKeyCommand).rejectsOnce(throttling()).resolves({ KeyMetadata: { KeyId: 'k', Arn: 'arn:k', CurrentKeyMaterialId: 'm2' } });
+    mock
+      .on(DescribeKeyCommand)
+      .rejectsOnce(throttling())
+      .resolves({ KeyMetadata: { KeyId: 'k', Arn: 'arn:k', CurrentKeyMaterialId: 'm2' } });
     await expect(keys.describeDataKey()).rejects.toBeInstanceOf(TransientError);
     expect(await keys.describeDataKey()).toEqual({ keyId: 'arn:k', version: 'm2', purpose: 'data' });
   });

@@ -14,8 +14,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ObjectNotFoundError, PreconditionFailedError, TransientError } from '../../../functions/core/errors.ts';
 import { S3ObjectStore, unquoteEtag } from '../../../functions/adapters/aws/s3-object-store.ts';
+import { ObjectNotFoundError, PreconditionFailedError, TransientError } from '../../../functions/core/errors.ts';
 import { type S3Emulator, startS3rver } from '../../support/emulators.ts';
 
 const BUCKETS = { ingest: 'pp-ingest', curated: 'pp-curated', quarantine: 'pp-quarantine', aggregates: 'pp-aggregates' } as const;
@@ -61,7 +61,13 @@ describe('S3ObjectStore against s3rver', () => {
     const put = await store.put('curated', 'customers/a b/ünï.csv', body, { contentType: 'text/csv', metadata: { 'pp-run-id': 'run-1' } });
     expect(put.etag).toBe(createHash('md5').update(body).digest('hex'));
     const head = await store.head('curated', 'customers/a b/ünï.csv');
-    expect(head).toMatchObject({ bucket: 'curated', key: 'customers/a b/ünï.csv', size: body.length, etag: put.etag, metadata: { 'pp-run-id': 'run-1' } });
+    expect(head).toMatchObject({
+      bucket: 'curated',
+      key: 'customers/a b/ünï.csv',
+      size: body.length,
+      etag: put.etag,
+      metadata: { 'pp-run-id': 'run-1' },
+    });
     const got = await store.get('curated', 'customers/a b/ünï.csv');
     expect(got.info.etag).toBe(put.etag);
     expect((await collect(got.body)).toString()).toBe('id,email\n1,a@example.com\n');
@@ -130,7 +136,12 @@ describe('S3ObjectStore against s3rver', () => {
 describe('S3ObjectStore request shapes and error mapping (mocked S3)', () => {
   const client = new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   const mock = mockClient(client);
-  const store = new S3ObjectStore({ client, buckets: BUCKETS, kmsKeyId: 'arn:aws:kms:eu-west-1:111111111111:key/data', partSize: 5 * 1024 * 1024 });
+  const store = new S3ObjectStore({
+    client,
+    buckets: BUCKETS,
+    kmsKeyId: 'arn:aws:kms:eu-west-1:111111111111:key/data',
+    partSize: 5 * 1024 * 1024,
+  });
 
   beforeEach(() => mock.reset());
 
@@ -186,7 +197,10 @@ describe('S3ObjectStore request shapes and error mapping (mocked S3)', () => {
   });
 
   it('head maps 404 to undefined but throttling to TransientError', async () => {
-    mock.on(HeadObjectCommand).rejectsOnce(s3Error('NotFound', 404)).rejectsOnce(s3Error('SlowDown', 503, 'server'));
+    mock
+      .on(HeadObjectCommand)
+      .rejectsOnce(s3Error('NotFound', 404))
+      .rejectsOnce(s3Error('SlowDown', 503, 'server'));
     expect(await store.head('ingest', 'a/b.csv')).toBeUndefined();
     await expect(store.head('ingest', 'a/b.csv')).rejects.toBeInstanceOf(TransientError);
   });
@@ -228,7 +242,9 @@ describe('S3ObjectStore request shapes and error mapping (mocked S3)', () => {
     mock.on(CompleteMultipartUploadCommand).rejects(s3Error('PreconditionFailed', 412));
     mock.on(AbortMultipartUploadCommand).resolves({ $metadata: {} });
     const data = randomBytes(11 * 1024 * 1024);
-    await expect(store.put('curated', 'ds/big.csv', chunked(data, 1 << 20), { ifNoneMatch: '*' })).rejects.toBeInstanceOf(PreconditionFailedError);
+    await expect(store.put('curated', 'ds/big.csv', chunked(data, 1 << 20), { ifNoneMatch: '*' })).rejects.toBeInstanceOf(
+      PreconditionFailedError,
+    );
     expect(mock.commandCalls(CompleteMultipartUploadCommand)[0]?.args[0].input).toMatchObject({ IfNoneMatch: '*', UploadId: 'u2' });
   });
 
@@ -247,7 +263,11 @@ describe('S3ObjectStore request shapes and error mapping (mocked S3)', () => {
         DeleteMarkers: [{ Key: 'a.csv', VersionId: 'd3', IsLatest: true, LastModified: t(3) }],
         $metadata: {},
       })
-      .resolvesOnce({ IsTruncated: false, Versions: [{ Key: 'b.csv', VersionId: 'w1', IsLatest: true, Size: 1, ETag: '"f"', LastModified: t(4) }], $metadata: {} });
+      .resolvesOnce({
+        IsTruncated: false,
+        Versions: [{ Key: 'b.csv', VersionId: 'w1', IsLatest: true, Size: 1, ETag: '"f"', LastModified: t(4) }],
+        $metadata: {},
+      });
     const seen = [];
     for await (const v of store.listVersions('curated', '')) seen.push([v.key, v.versionId, v.isLatest, v.isDeleteMarker, v.etag]);
     expect(seen).toEqual([

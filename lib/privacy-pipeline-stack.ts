@@ -1,0 +1,72 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { DataBuckets } from './constructs/data-buckets.ts';
+import { IngestPipeline, METRICS_NAMESPACE } from './constructs/ingest-pipeline.ts';
+import { Observability } from './constructs/observability.ts';
+import { Personas } from './constructs/personas.ts';
+import { PipelineTables } from './constructs/pipeline-tables.ts';
+import { PrivacyKeys } from './constructs/privacy-keys.ts';
+import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+import type { PipelineSettings } from './pipeline-settings.ts';
+
+export interface PrivacyPipelineStackProps extends StackProps {
+  /** Stage and settings, usually from readPipelineSettings(app). */
+  readonly settings: PipelineSettings;
+}
+
+/** The whole pipeline in one stack: keys, buckets, tables, the ingest path, personas, alarms. */
+export class PrivacyPipelineStack extends Stack {
+  readonly keys: PrivacyKeys;
+  readonly buckets: DataBuckets;
+  readonly tables: PipelineTables;
+  readonly ingest: IngestPipeline;
+  readonly personas: Personas;
+  readonly observability: Observability;
+
+  constructor(scope: Construct, id: string, props: PrivacyPipelineStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    this.keys = new PrivacyKeys(this, 'Keys');
+    this.buckets = new DataBuckets(this, 'Buckets', {
+      encryptionKey: this.keys.dataKey,
+      rawRetentionDays: settings.rawRetentionDays,
+      quarantineRetentionDays: settings.quarantineRetentionDays,
+      noncurrentVersionRetentionDays: settings.noncurrentVersionRetentionDays,
+    });
+    this.tables = new PipelineTables(this, 'Tables', { encryptionKey: this.keys.dataKey });
+    this.ingest = new IngestPipeline(this, 'Ingest', {
+      buckets: this.buckets,
+      tables: this.tables,
+      keys: this.keys,
+      stage: settings.stage,
+      reservedConcurrency: settings.processUploadReservedConcurrency,
+      fanOutThresholdBytes: settings.fanOutThresholdBytes,
+    });
+    this.personas = new Personas(this, 'Personas', { buckets: this.buckets, tables: this.tables, keys: this.keys });
+    this.observability = new Observability(this, 'Observability', {
+      keys: this.keys,
+      deadLetterQueues: [this.ingest.deadLetterQueue],
+      workQueues: [this.ingest.queue],
+      functions: [this.ingest.processUpload],
+      metricsNamespace: METRICS_NAMESPACE,
+      serviceName: 'privacy-pipeline',
+      stage: settings.stage,
+      ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
+    });
+
+    const outputs: Record<string, string> = {
+      IngestBucketName: this.buckets.ingest.bucketName,
+      CuratedBucketName: this.buckets.curated.bucketName,
+      QuarantineBucketName: this.buckets.quarantine.bucketName,
+      AggregatesBucketName: this.buckets.aggregates.bucketName,
+      LineageTableName: this.tables.lineage.tableName,
+      DataEngineerRoleArn: this.personas.dataEngineer.roleArn,
+      MlConsumerRoleArn: this.personas.mlConsumer.roleArn,
+      ComplianceOfficerRoleArn: this.personas.complianceOfficer.roleArn,
+      AlarmTopicArn: this.observability.topic.topicArn,
+    };
+    for (const [outputId, value] of Object.entries(outputs)) new CfnOutput(this, outputId, { value });
+
+    acknowledgeNagFindings(this);
+  }
+}
