@@ -57,12 +57,13 @@ export class CandidateFinder {
   private readonly indexes = new Map<string, IndexState>();
   private readonly found = new Map<string, Candidate>();
   private readonly runsWithMatch = new Set<string>();
+  private readonly read = new Set<string>();
 
   constructor(private readonly ports: Ports) {}
 
-  /** Index objects read and tested so far. */
+  /** Distinct index objects read and tested so far. */
   get indexesTested(): number {
-    return this.indexes.size;
+    return this.read.size;
   }
 
   /** Runs with at least one index that may hold a token of the probe list. */
@@ -153,6 +154,7 @@ export class CandidateFinder {
   }
 
   private async load(digest: ObjectDigest): Promise<IndexState> {
+    this.read.add(objectId(digest.bucket, digest.key));
     try {
       const { body } = await this.ports.objects.get(digest.bucket, digest.key);
       const reader = readSubjectIndex(await collect(body));
