@@ -99,12 +99,12 @@ for (const file of ['french', 'spanish', 'italian', 'dutch', 'polish', 'portugue
 }
 for (const def of Object.values(allLocales)) {
   const loc = (def as { location?: Record<string, unknown> }).location ?? {};
+  // Whole one-word place names only: words of longer names (Port Elizabeth, St. James) are not places.
   for (const p of [...flat(loc.country), ...flat(loc.city_name), ...flat(loc.state), ...flat(loc.county)]) {
-    for (const word of p.split(/[\s-]+/)) {
-      const lower = word.toLowerCase();
-      const f = flags.get(lower);
-      if (f !== undefined) flags.set(lower, f | PLACE);
-    }
+    const lower = p.trim().toLowerCase();
+    if (/\s/.test(lower)) continue;
+    const f = flags.get(lower);
+    if (f !== undefined) flags.set(lower, f | PLACE);
   }
 }
 

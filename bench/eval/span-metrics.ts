@@ -1,6 +1,6 @@
 /**
  * Span-level scoring in the manner of presidio-research's SpanEvaluator: adjacent spans of one
- * type separated only by whitespace or punctuation are merged (gold and predicted alike); a gold
+ * type separated only by whitespace are merged (gold and predicted alike); a gold
  * span is found when predictions of its type cover it with character IoU ≥ threshold; each
  * prediction counts once, credited when it took part in a match, else a false positive. A
  * prediction that only overlaps gold spans of unsupported types is ignored (neither TP nor FP).
@@ -54,13 +54,16 @@ export function scores(c: Counts, beta = 2): Scores {
   return { precision, recall, f2 };
 }
 
-/** Merges same-type spans separated only by whitespace and punctuation. */
+/**
+ * Merges same-type spans separated only by whitespace or quote markers (`> `): a list "Anna, Ben"
+ * stays two spans.
+ */
 export function mergeAdjacent<T extends LabelledSpan>(spans: readonly T[], text: string): LabelledSpan[] {
   const sorted = [...spans].sort((a, b) => a.start - b.start || a.end - b.end);
   const out: { entity: string; start: number; end: number }[] = [];
   for (const s of sorted) {
     const last = out.length > 0 ? out[out.length - 1] : undefined;
-    if (last && last.entity === s.entity && s.start >= last.end && /^[\s,.;:]*$/.test(text.slice(last.end, s.start))) {
+    if (last && last.entity === s.entity && s.start >= last.end && /^[\s>?|]*$/.test(text.slice(last.end, s.start))) {
       last.end = Math.max(last.end, s.end);
     } else if (last && last.entity === s.entity && s.start < last.end) {
       last.end = Math.max(last.end, s.end);

@@ -34,7 +34,7 @@ const EN_SUFFIXES = [
   'Street', 'St', 'Avenue', 'Ave', 'Av', 'Road', 'Rd', 'Lane', 'Ln', 'Drive', 'Dr', 'Boulevard', 'Blvd', 'Court', 'Ct', 'Place',
   'Pl', 'Square', 'Sq', 'Terrace', 'Ter', 'Way', 'Close', 'Crescent', 'Cres', 'Grove', 'Gardens', 'Gdns', 'Parade', 'Highway',
   'Hwy', 'Parkway', 'Pkwy', 'Circle', 'Cir', 'Trail', 'Trl', 'Row', 'Mews', 'Walk', 'Hill', 'Alley', 'Plaza', 'Loop', 'Path',
-  'Pike', 'Causeway', 'Bypass', 'Expressway', 'Freeway', 'Turnpike', 'Esplanade', 'Embankment', 'Green', 'Rise', 'View', 'Vale',
+  'Pike', 'Str', 'Causeway', 'Bypass', 'Expressway', 'Freeway', 'Turnpike', 'Esplanade', 'Embankment', 'Green', 'Rise', 'View', 'Vale',
   'Park', 'Point', 'Heights', 'Meadows', 'Ridge', 'Hollow', 'Crossing', 'Junction', 'Landing', 'Harbor', 'Harbour', 'Wharf',
   'Quay', 'Centre', 'Center', 'Estate', 'Fields', 'Passage', 'Run', 'Spur', 'Strand', 'Wynd', 'Brae', 'Knoll', 'Coves', 'Cove',
   'Radial', 'Stravenue', 'Manor', 'Manors', 'Mall', 'Village', 'Villages', 'Station', 'Summit', 'Track', 'Ville', 'Vista',
@@ -65,8 +65,8 @@ const COMPOUND_SUFFIXES = [
   'katu', 'tie', 'kuja', 'polku', 'kaari', 'tori', 'rinne', 'ranta', 'väylä', 'linja', 'raitti', 'penger', 'aukio',
   'tänav', 'maantee', 'puiestee', 'iela', 'gatve', 'utca', 'út', 'körút', 'ulice', 'náměstí', 'cesta', 'braut', 'vegur', 'stígur', 'götu',
 ];
-// German separate street words ("Berliner Straße", "Am Markt" has none: context needed).
-const SEPARATE_SUFFIXES = ['Straße', 'Strasse', 'Str.', 'Weg', 'Gasse', 'Platz', 'Allee', 'Ring', 'Damm', 'Ufer', 'Chaussee', 'Markt', 'Brücke'];
+// German separate street words ("Berliner Straße"), Hungarian ones ("Király u. 15.", "Petőfi utca 3").
+const SEPARATE_SUFFIXES = ['Straße', 'Strasse', 'Str.', 'Weg', 'Gasse', 'Platz', 'Allee', 'Ring', 'Damm', 'Ufer', 'Chaussee', 'Markt', 'Brücke', 'u.', 'utca', 'út', 'tér', 'körút'];
 
 const CONNECTORS = "de|del|de la|de las|de los|di|della|dello|delle|dei|degli|do|da|dos|das|du|des|la|le|les|der|den|van|von|al|el|y|e|i|und|and|of|the|dell'|de l'|d'|l'";
 
@@ -112,8 +112,24 @@ const PATTERNS: readonly AddressPattern[] = [
   },
   {
     name: 'separate-type-number',
-    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,2}(?:${SEPARATE_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUM}`, 'gu'),
+    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,2}(?:${SEPARATE_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUM}\\.?`, 'gu'),
     score: 0.7,
+  },
+  {
+    // "the corner of Main Street and 5th Avenue": two street names around "and".
+    name: 'corner',
+    regex: new RegExp(
+      `(?<![\\p{L}])(?:the[ \\t])?[Cc]orner of${SP}(?:\\d{1,5}${SP})?${NAME_SEQ}(?:${SP}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?)?(?:${SP}${NUM})?${SP}(?:and|&)${SP}(?:\\d{1,5}${SP})?${NAME_SEQ}(?:${SP}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?)?(?:${SP}${NUM})?`,
+      'gu',
+    ),
+    score: 0.75,
+  },
+  {
+    // "9816 214 Pavlou Drandaki": two numbers (unit or house, then house) and capitalised words.
+    name: 'number-number-name',
+    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}${SP}\\d{1,5}${SP}${CW}(?:${SP}${CW}){0,3}`, 'gu'),
+    score: 0.4,
+    weak: true,
   },
   {
     name: 'po-box',
@@ -122,12 +138,12 @@ const PATTERNS: readonly AddressPattern[] = [
   },
   {
     name: 'military-box',
-    regex: /(?<![\p{L}\p{N}])(?:PSC|Unit|CMR)[ \t]\d{3,5},?[ \t]Box[ \t]\d{3,5}(?:[ \t]{0,2}\n?[ \t]{0,3}(?:APO|DPO|FPO)[ \t]A[AEP][ \t]\d{5})?/gu,
+    regex: /(?<![\p{L}\p{N}])(?:PSC|Unit|CMR)[ \t]\d{3,5},?[ \t]Box[ \t]\d{3,5}(?:[ \t]{0,2}\n?[ \t]{0,3}(?:APO|DPO|FPO)[ \t]A[AEP][ \t]\d{5})?/giu,
     score: 0.85,
   },
   {
     name: 'military-ship',
-    regex: /(?<![\p{L}\p{N}])(?:USS|USNS|USCGC)[ \t]\p{Lu}[\p{L}\p{M}'\-]{0,30}(?:[ \t]\p{Lu}[\p{L}\p{M}'\-]{0,30}){0,2}[ \t]{0,2}\n?[ \t]{0,3}(?:FPO|APO|DPO)[ \t]A[AEP][ \t]\d{5}/gu,
+    regex: /(?<![\p{L}\p{N}])(?:USS|USNS|USNV|USCGC)[ \t]\p{L}[\p{L}\p{M}'\-]{0,30}(?:[ \t]\p{L}[\p{L}\p{M}'\-]{0,30}){0,2}[ \t]{0,2}\n?[ \t]{0,3}(?:FPO|APO|DPO)[ \t]A[AEP][ \t]\d{5}/giu,
     score: 0.85,
   },
   {

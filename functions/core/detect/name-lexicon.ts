@@ -64,7 +64,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set([
   standard basic plus pro free trial test tests internal external name names address city country street road avenue
   customer's client's company business office home work help thank you they're we're i'm i've i'll it's that's there's let
   just well sure great perfect fine nice sorry apologies welcome hope wish note see ask asked told said says tell let's
-  mr mrs ms dr prof jr sr phd md`),
+  mr mrs ms dr prof jr sr phd md apt suite unit flat room floor box po`),
   // German
   ...words(`der die das den dem des ein eine einen einem einer eines und oder aber wenn dann weil als am an auf aus bei bis
   durch für gegen im ins mit nach ohne seit über um unter von vor zu zum zur ich du er sie es wir ihr mein meine dein sein
@@ -127,7 +127,9 @@ export const CUE_WORDS: ReadonlySet<string> = new Set(
   words(`dear hi hello hey thanks greetings attn attention called named spoke contact customer client patient caller agent i'm
   signed liebe lieber hallo servus geehrte geehrter kunde kundin patientin cher chère bonjour salut cliente estimado
   estimada querido querida hola paciente gentile caro cara egregio ciao paziente beste geachte hoi klant patiënt drogi
-  droga szanowny szanowna klient klientka pacjent prezado prezada olá oi regards cheers sincerely`),
+  droga szanowny szanowna klient klientka pacjent prezado prezada olá oi regards cheers sincerely name surname firstname
+  lastname fullname vorname nachname nom prénom nombre apellido nome cognome naam voornaam achternaam imię nazwisko sobrenome
+  beneficiary holder cardholder recipient signed user says said asked told replied starring featuring feat guardian`),
 );
 
 /** Prepositions before a name: weaker evidence ("with Anna", but also "with Amazon"). */
@@ -148,7 +150,8 @@ export const CUE_BIGRAMS: ReadonlySet<string> = new Set([
 /** One word right after a name that confirms it ("Maria called"). */
 export const POST_CUE_WORDS: ReadonlySet<string> = new Set(
   words(`said says called calls rang phoned asked wrote writes mentioned requested complained confirmed replied explained
-  emailed reported agreed wants needs sagte sagt rief ruft schrieb schreibt fragte fragt meldete bat dijo llamó preguntó
+  emailed reported agreed wants needs shouted yelled answered told lives lived works worked spent listed joined visited
+  married smiled laughed thinks thought feels felt sagte sagt rief ruft schrieb schreibt fragte fragt meldete bat dijo llamó preguntó
   escribió pidió confirmó disse chiamato chiesto scritto zei belde vroeg schreef meldde powiedział powiedziała dzwonił
   dzwoniła zapytał zapytała napisał napisała ligou perguntou escreveu pediu confirmou`),
 );
@@ -163,9 +166,11 @@ export const DETERMINERS: ReadonlySet<string> = new Set(
 
 /** Words right after capitalised words that make them an organisation or a street, not a person. */
 export const NOT_PERSON_NEXT: ReadonlySet<string> = new Set(
-  words(`gmbh ag kg ohg ug ltd limited inc llc llp plc corp corporation co company sa sarl sas srl spa bv nv oy ab as asa
-  group holding holdings bank systems software technologies technology consulting insurance partners associates foundation
-  university school hospital clinic orchestra band street st road rd avenue ave lane ln drive boulevard blvd way place square
-  straße strasse str weg gasse platz allee ring rue avenida calle via viale piazza corso straat laan plein gracht ulica
-  rua travessa praça`),
+  words(`gmbh ltd limited inc llc llp plc corp corporation company sarl srl spa group holding holdings bank systems software
+  technologies technology consulting insurance partners associates foundation university school hospital clinic orchestra
+  band street road avenue lane drive boulevard blvd square straße strasse str weg gasse platz allee ring rue avenida calle
+  via viale piazza corso straat laan plein gracht ulica rua travessa praça`),
 );
+
+/** Short organisation suffixes, matched as written (AS, AB, SA are words in other contexts). */
+export const ORG_SUFFIXES: ReadonlySet<string> = new Set(words('AG KG OHG UG GmbH Ltd Ltd. Inc Inc. LLC LLP PLC Corp Co Co. SA S.A. SAS SARL Srl SpA S.p.A. BV B.V. NV N.V. Oy AB AS ASA A/S St St. Rd Rd. Ave Ave.'));

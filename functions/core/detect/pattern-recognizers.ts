@@ -356,6 +356,8 @@ export const postcodeRecognizer = new PatternRecognizer({
     { name: 'br-cep', regex: /(?<![\d\-])\d{5}-\d{3}(?![\d\-])/g, score: 0.3 },
     { name: 'pt', regex: /(?<![\d\-])\d{4}-\d{3}(?![\d\-])/g, score: 0.25 },
     { name: 'pl', regex: /(?<![\d\-])\d{2}-\d{3}(?![\d\-])/g, score: 0.2 },
+    { name: 'se-cz-gr', regex: /(?<![\d\- ])\d{3} \d{2}(?![\d\-]| \d)/g, score: 0.05 },
+    { name: 'three-digit', regex: /(?<![\d.,\-\/])\d{3}(?![\d\-\/]|[.,]\d)/g, score: 0.02 },
     { name: 'five-digit', regex: /(?<![\d.,\-\/])\d{5}(?![\d\-\/]|[.,]\d)/g, score: 0.1 },
     { name: 'four-digit', regex: /(?<![\d.,\-\/])\d{4}(?![\d\-\/]|[.,]\d)/g, score: 0.05 },
   ],

@@ -8,7 +8,7 @@
  */
 import type { Span } from '../types.ts';
 import {
-  CUE_BIGRAMS, CUE_WORDS, DETERMINERS, NAME_COMMON, NAME_FOREIGN_WORD, NAME_PLACE, NOT_PERSON_NEXT, type NameLexicon, POST_CUE_WORDS,
+  CUE_BIGRAMS, CUE_WORDS, DETERMINERS, NAME_COMMON, NAME_FOREIGN_WORD, NAME_PLACE, NOT_PERSON_NEXT, type NameLexicon, ORG_SUFFIXES, POST_CUE_WORDS,
   STOP_WORDS, TITLES, WEAK_CUE_WORDS, defaultNameLexicon,
 } from './name-lexicon.ts';
 import { F_LETTER, F_UPPER, type Recognizer, type ScanEnv } from './recognizer.ts';
@@ -36,6 +36,45 @@ const INITIAL = 4;
 const TITLE = 5;
 const NONE = 6;
 
+interface Run {
+  readonly start: number;
+  readonly end: number;
+  score: number;
+}
+
+/** Separators inside a list of names. */
+const LIST_GAP = /^(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|und|et|y|e|i|en|og|och|oraz|ou|or|oder|o)[ \t]{1,2}|,[ \t]{0,2}(?:and|und|et|y|e|i|en)[ \t]{1,2})$/;
+const HOUSE_NUMBER_AFTER = /^(?:[ \t]?(?:u\.|utca|út|tér|nr\.?|no\.?))?[ \t]\d{1,4}[a-zA-Z]?(?![\d.,:\/\-]|[ \t]?(?:years|yrs|jahre|ans|años|anni|jaar|lat|anos|%))/i;
+
+function isNameWord(t: Token): boolean {
+  return t.kind === STRONG || t.kind === WEAK || t.kind === INITIAL || t.kind === UNKNOWN;
+}
+
+const ENGLISH_HINT = /(?<![\p{L}])(?:the|and|is|are|was|to|of|for|with|you|my|your|this|that|have|has|it|on|at|be|will|can|not)(?![\p{L}])/giu;
+
+/** Cheap, lazy guesses at the language of a text (two function words are enough). */
+class LanguageHints {
+  private en: boolean | undefined;
+  private de: boolean | undefined;
+  constructor(private readonly text: string) {}
+  english(): boolean {
+    this.en ??= countUpTo(ENGLISH_HINT, this.text, 2) >= 2;
+    return this.en;
+  }
+  /** German capitalises every noun, so a capitalised word mid-sentence says little there. */
+  german(): boolean {
+    this.de ??= countUpTo(GERMAN_HINT, this.text, 2) >= 2;
+    return this.de;
+  }
+}
+
+function countUpTo(re: RegExp, text: string, max: number): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (n < max && re.exec(text) !== null) n++;
+  return n;
+}
+
 interface Token {
   start: number;
   /** End of the name part (possessive and dots excluded). */
@@ -46,6 +85,10 @@ interface Token {
   /** Lexicon flags of the word (0 when unknown). */
   flags: number;
   possessive: boolean;
+  /** Written with a trailing dot (sentence end or abbreviation; initials excepted). */
+  dot: boolean;
+  /** A stop word that is also a name (May, Will, Name): only a title makes it a name alone. */
+  stop: boolean;
 }
 
 /** Options of a person recognizer (the evaluation swaps the lexicon for its hold-out split). */
@@ -108,25 +151,18 @@ export class PersonRecognizer implements Recognizer {
       if (core.length === 0) continue;
       const packed = this.kindOf(core);
       let kind = packed & 15;
-      // A lone capital letter is an initial only when written as one ("J." or "J Smith").
-      if (kind === INITIAL && !raw.endsWith('.') && text[start + 1] !== ' ') kind = NONE;
-      tokens.push({ start, end: start + core.length, rawEnd: start + raw.length, kind, flags: packed >> 4, possessive });
+      // A lone capital letter is an initial only when written as one ("J." or "J Smith"); "I" is a pronoun.
+      if (kind === INITIAL && ((!raw.endsWith('.') && text[start + 1] !== ' ') || (raw === 'I' && text[start + 1] !== '.'))) kind = NONE;
+      tokens.push({ start, end: start + core.length, rawEnd: start + raw.length, kind, flags: packed >> 4, possessive, dot: raw.endsWith('.') && kind !== INITIAL, stop: kind === WEAK && STOP_WORDS.has(core.toLowerCase()) });
     }
     return tokens;
   }
 
   private capitalised(text: string, out: Span[]): void {
     const tokens = this.tokenize(text);
-    let german: boolean | undefined;
-    const isGerman = () => {
-      if (german === undefined) {
-        GERMAN_HINT.lastIndex = 0;
-        let n = 0;
-        while (n < 2 && GERMAN_HINT.exec(text) !== null) n++;
-        german = n >= 2;
-      }
-      return german;
-    };
+    if (tokens.length === 0) return;
+    const lang = new LanguageHints(text);
+    const runs: Run[] = [];
 
     let i = 0;
     while (i < tokens.length) {
@@ -137,7 +173,6 @@ export class PersonRecognizer implements Recognizer {
         continue;
       }
       let titled = false;
-      let j = i;
       if (t0.kind === TITLE) {
         // The title cues the words after it; the title itself is not part of the name.
         const next = tokens[i + 1];
@@ -147,74 +182,96 @@ export class PersonRecognizer implements Recognizer {
         }
         titled = true;
         i++;
-        j = i;
       }
+      let j = i;
       while (j + 1 < tokens.length) {
         const a = tokens[j] as Token;
         const b = tokens[j + 1] as Token;
-        if (b.kind === NONE || b.kind === TITLE || a.possessive) break;
+        if (b.kind === NONE || b.kind === TITLE || a.possessive || a.dot) break;
         const gap = text.slice(a.rawEnd, b.start);
         if (!(SPACE_GAP.test(gap) || (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) || (a.kind === INITIAL && gap.length <= 2 && gap.trim() === ''))) break;
         j++;
       }
-      this.scoreRun(text, tokens, i, j, titled, isGerman, out);
+      // "Producer James Sparks": an unknown word before two name words is not part of the name.
+      let s0 = i;
+      while (s0 < j - 1 && (tokens[s0] as Token).kind === UNKNOWN && !titled && (tokens[s0 + 1] as Token).kind === STRONG && isNameWord(tokens[s0 + 2] as Token)) s0++;
+      const run = this.scoreRun(text, tokens, s0, j, titled, lang);
+      if (run) runs.push(run);
       i = j + 1;
+    }
+
+    // Lists of names ("Kónya, Becker and Vasquez"): a doubtful member of a list that holds a
+    // sure name is a name too.
+    for (let k = 0; k < runs.length; k++) {
+      const r = runs[k] as Run;
+      if (r.score >= 0.5 || r.score < 0.1) continue;
+      const left = runs[k - 1];
+      const right = runs[k + 1];
+      if ((left && left.score >= 0.6 && LIST_GAP.test(text.slice(left.end, r.start))) || (right && right.score >= 0.6 && LIST_GAP.test(text.slice(r.end, right.start)))) {
+        r.score = 0.6;
+      }
+    }
+    for (const r of runs) {
+      if (r.score > 0) out.push({ entity: 'PERSON', start: r.start, end: r.end, score: Math.min(1, r.score), recognizer: 'person/lexicon' });
     }
   }
 
-  private scoreRun(text: string, tokens: Token[], i: number, j: number, titled: boolean, isGerman: () => boolean, out: Span[]): void {
+  private scoreRun(text: string, tokens: Token[], i: number, j: number, titled: boolean, lang: LanguageHints): Run | undefined {
     let strong = 0;
     let weak = 0;
-    let unknown = 0;
     let initials = 0;
     for (let k = i; k <= j; k++) {
       const kind = (tokens[k] as Token).kind;
       if (kind === STRONG) strong++;
       else if (kind === WEAK) weak++;
-      else if (kind === UNKNOWN) unknown++;
       else if (kind === INITIAL) initials++;
     }
     const len = j - i + 1;
-    if (initials === len) return;
+    if (initials === len) return undefined;
     const first = tokens[i] as Token;
     const last = tokens[j] as Token;
 
     const prev = previousWords(text, first.start);
     const w1 = prev.w1;
-    const strongCue = titled || CUE_WORDS.has(w1) || CUE_BIGRAMS.has(`${prev.w2} ${w1}`);
+    const strongCue = titled || prev.nameQuestion || CUE_WORDS.has(w1) || CUE_BIGRAMS.has(`${prev.w2} ${w1}`);
     const weakCue = !strongCue && WEAK_CUE_WORDS.has(w1);
-    const next = nextWord(text, last.rawEnd);
-    if (NOT_PERSON_NEXT.has(next) && !strongCue) return;
-    const postCue = last.possessive || POST_CUE_WORDS.has(next);
+    const nextRaw = nextWord(text, last.rawEnd);
+    const next = nextRaw.toLowerCase().replace(/\.$/, '');
+    if ((NOT_PERSON_NEXT.has(next) || ORG_SUFFIXES.has(nextRaw)) && !strongCue) return undefined;
+    // A name followed by a house number is a street named after someone ("Victor Hugo 49").
+    if (HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)) && !strongCue) return undefined;
+    // "Anna:" at the start of a line: a speaker in a transcript.
+    const speaker = prev.lineStart && text[last.rawEnd] === ':' && len <= 3 && weak === 0;
+    const postCue = last.possessive || POST_CUE_WORDS.has(next) || speaker;
+    // A lone stop word that is also a name ("May", "Will", "Name:") needs a title.
+    if (len === 1 && first.stop && !titled) return undefined;
     const sentenceStart = prev.sentenceStart;
 
     let score: number;
     if (len - initials >= 2 || (len >= 2 && strong + weak > 0)) {
       if (strong > 0) score = 0.85;
-      else if (weak > 0) score = sentenceStart ? 0.4 : 0.5;
-      else score = 0.35;
+      else if (weak > 0) score = 0.45;
+      else score = sentenceStart ? 0.35 : 0.4;
       if (len > 4) score = Math.min(score, 0.35);
     } else {
       const t = initials > 0 ? (tokens[i + (first.kind === INITIAL ? 1 : 0)] as Token) : first;
       if (t.kind === STRONG) {
-        // At a sentence start a word of another language's dictionary ("Vive en...") is doubtful.
-        score = sentenceStart ? (t.flags & NAME_FOREIGN_WORD ? 0.45 : 0.6) : 0.7;
+        // At the start of a sentence in another language, a word of that language ("Vive en...") is doubtful.
+        score = sentenceStart ? (t.flags & NAME_FOREIGN_WORD && !lang.english() ? 0.45 : 0.6) : 0.7;
       } else if (t.kind === WEAK) {
         // London, Madrid, Florence: a place before a name unless a cue says otherwise.
         if (t.flags & NAME_PLACE) score = sentenceStart ? 0.2 : 0.35;
-        else score = sentenceStart || isGerman() ? 0.3 : 0.5;
-      } else score = sentenceStart ? 0.15 : isGerman() ? 0.1 : 0.3;
+        else score = sentenceStart || lang.german() ? 0.3 : 0.45;
+      } else score = sentenceStart ? 0.15 : lang.german() ? 0.1 : 0.3;
     }
     if (DETERMINERS.has(w1) && !strongCue) {
-      if (strong === 0) return;
+      if (strong === 0) return undefined;
       if (len === 1) score -= 0.2;
     }
     if (strongCue) score += 0.4;
     else if (weakCue) score += 0.15;
     if (postCue) score += 0.3;
-    if (score <= 0) return;
-    // Leading initials without a following name were dropped above; the span covers the run.
-    out.push({ entity: 'PERSON', start: first.start, end: last.end, score: Math.min(1, score), recognizer: 'person/lexicon' });
+    return { start: first.start, end: last.end, score };
   }
 
   private introduced(text: string, out: Span[]): void {
@@ -235,26 +292,39 @@ export class PersonRecognizer implements Recognizer {
   }
 }
 
+interface Preceding {
+  readonly w1: string;
+  readonly w2: string;
+  readonly sentenceStart: boolean;
+  /** At the start of a line (transcript speakers, signatures). */
+  readonly lineStart: boolean;
+  /** Right after a question about a name ("What's your name? X"). */
+  readonly nameQuestion: boolean;
+}
+
+const NAME_QUESTION_WORDS = new Set(['name', 'surname', 'nom', 'nombre', 'nome', 'naam', 'nazwisko', 'imię']);
+
 /** The lowercased word (and the one before) preceding `pos`, and whether `pos` starts a sentence. */
-function previousWords(text: string, pos: number): { w1: string; w2: string; sentenceStart: boolean } {
+function previousWords(text: string, pos: number): Preceding {
   let p = pos - 1;
   // Skip spaces, quotes and brackets; a comma or colon stays part of the cue ("Dear Maria," / "Name: X").
   while (p >= 0 && ' \t"\'“”„«»‘’(['.includes(text[p] as string)) p--;
-  if (p < 0) return { w1: '', w2: '', sentenceStart: true };
+  if (p < 0) return { w1: '', w2: '', sentenceStart: true, lineStart: true, nameQuestion: false };
   const c = text[p] as string;
   if ('.!?\n\r;•*>|'.includes(c)) {
     // "Mr. Smith" / "Dr. Who": an abbreviation, not a sentence end.
     if (c === '.') {
       const w = wordBefore(text, p);
-      if (TITLES.has(w.word)) return { w1: w.word, w2: '', sentenceStart: false };
+      if (TITLES.has(w.word)) return { w1: w.word, w2: '', sentenceStart: false, lineStart: false, nameQuestion: false };
     }
-    return { w1: '', w2: '', sentenceStart: true };
+    const nameQuestion = c === '?' && NAME_QUESTION_WORDS.has(wordBefore(text, p).word);
+    return { w1: '', w2: '', sentenceStart: true, lineStart: c === '\n' || c === '\r' || c === '>', nameQuestion };
   }
   while (p >= 0 && ',:;–-'.includes(text[p] as string)) p--;
   while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
   const a = wordBefore(text, p + 1);
   const b = a.start > 0 ? wordBefore(text, skipSpaces(text, a.start - 1) + 1) : { word: '', start: 0 };
-  return { w1: a.word, w2: b.word, sentenceStart: false };
+  return { w1: a.word, w2: b.word, sentenceStart: false, lineStart: false, nameQuestion: false };
 }
 
 function skipSpaces(text: string, p: number): number {
@@ -269,13 +339,14 @@ function wordBefore(text: string, end: number): { word: string; start: number } 
   return { word: text.slice(s, end).toLowerCase(), start: s };
 }
 
-/** The lowercased word after `pos` (spaces skipped, a trailing dot dropped). */
+/** The word after `pos` as written (spaces and a comma skipped, a trailing dot kept). */
 function nextWord(text: string, pos: number): string {
   let p = pos;
   while (p < text.length && (text[p] === ' ' || text[p] === '\t' || text[p] === ',')) p++;
   let e = p;
-  while (e < text.length && e - p < 24 && isWordChar(text.charCodeAt(e))) e++;
-  return text.slice(p, e).toLowerCase();
+  while (e < text.length && e - p < 24 && (isWordChar(text.charCodeAt(e)) || text[e] === '/')) e++;
+  if (text[e] === '.') e++;
+  return text.slice(p, e);
 }
 
 function isWordChar(c: number): boolean {

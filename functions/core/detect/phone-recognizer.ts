@@ -20,7 +20,10 @@ const IPV4_LIKE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 const AMOUNT_LIKE = /^\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?$/;
 
 /** Regions tried when a national number is not valid in the row's region. */
-const FALLBACK_REGIONS: readonly CountryCode[] = ['GB', 'US', 'DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'PT', 'BR', 'BE', 'AT', 'CH', 'IE', 'AU', 'CA'];
+const FALLBACK_REGIONS: readonly CountryCode[] = [
+  'GB', 'US', 'DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'PT', 'BR', 'BE', 'AT', 'CH', 'IE', 'AU', 'CA', 'DK', 'NO', 'SE', 'FI', 'CZ', 'HU',
+  'GR', 'ZA', 'IN', 'MX', 'NZ', 'IS', 'EE', 'SI', 'CY', 'LU',
+];
 
 const contextRe = compileContext(CONTEXT_WORDS.PHONE_NUMBER ?? []);
 const negativeRe = compileContext(NEGATIVE_NUMBER_CONTEXT);
@@ -92,7 +95,8 @@ export class PhoneRecognizer implements Recognizer {
       const start = m.index;
       const end = start + v.length;
       let score = v.score;
-      if (hasWordNear(text, contextRe, start, end, 40, 0)) score += 0.35;
+      // Labels come before ("Tel:") or after ("… office", "… -Fax") the number.
+      if (hasWordNear(text, contextRe, start, end, 40, 16)) score += 0.35;
       if (negativeRe.test(text.slice(Math.max(0, start - 24), start))) score -= 0.5;
       if (score > 0) out.push({ entity: 'PHONE_NUMBER', start, end, score: Math.min(1, score), recognizer: 'phone/libphonenumber' });
     }
