@@ -40,7 +40,6 @@ export class PrivacyPipelineStack extends Stack {
       keys: this.keys,
       stage: settings.stage,
       reservedConcurrency: settings.processUploadReservedConcurrency,
-      fanOutThresholdBytes: settings.fanOutThresholdBytes,
     });
     this.personas = new Personas(this, 'Personas', { buckets: this.buckets, tables: this.tables, keys: this.keys });
     this.observability = new Observability(this, 'Observability', {

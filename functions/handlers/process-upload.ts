@@ -118,7 +118,7 @@ async function processObject(deps: ProcessUploadDeps, object: UploadedObject): P
   try {
     result = await (deps.ingest ?? ingestObject)(deps.ports, input, deps.ingestOptions ?? {});
   } catch (err) {
-    const fields = { keyHash: hash, error: errorName(err), rule: ruleOf(err), message: redact(errorMessage(err), object.key, hash) };
+    const fields = { keyHash: hash, error: errorName(err), rule: ruleOf(err), detail: redact(errorMessage(err), object.key, hash) };
     if (isTransient(err)) {
       log.error('transient failure; the message will be retried', fields);
       metrics.addMetric('TransientFailures', MetricUnit.Count, 1);

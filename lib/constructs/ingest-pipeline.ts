@@ -59,11 +59,6 @@ export interface IngestPipelineProps {
    * @default RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
-  /**
-   * Files above this size are meant to fan out (issue 7); passed to the function.
-   * @default 268435456
-   */
-  readonly fanOutThresholdBytes?: number;
 }
 
 /**
@@ -155,7 +150,6 @@ export class IngestPipeline extends Construct {
         LOG_LEVEL: props.logLevel ?? 'INFO',
         POWERTOOLS_SERVICE_NAME: 'privacy-pipeline',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        FAN_OUT_THRESHOLD_BYTES: String(props.fanOutThresholdBytes ?? 256 * 1024 * 1024),
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {

@@ -166,6 +166,8 @@ export interface FakeKms {
   readonly mock: AwsClientStub<KMSClient>;
   /** ARN of a key id or alias known to the fake. */
   arnOf(keyId: string): string;
+  /** Makes the next call of an operation fail with `error` (throttling, outages). */
+  failNext(operation: FakeKmsOperation, error: Error): void;
   restore(): void;
 }
 
@@ -174,8 +176,15 @@ export interface FakeKms {
  * with AES-256-GCM under one master secret per key id, the encryption context bound as AAD.
  * Fresh Uint8Arrays are returned every time (callers may zero them).
  */
+export type FakeKmsOperation = 'GenerateDataKey' | 'Encrypt' | 'Decrypt' | 'DescribeKey';
+
 export function installFakeKms(keyIds: readonly string[]): FakeKms {
   const masters = new Map(keyIds.map((id) => [id, randomBytes(32)]));
+  const failures: { operation: FakeKmsOperation; error: Error }[] = [];
+  const maybeFail = (operation: FakeKmsOperation) => {
+    const i = failures.findIndex((f) => f.operation === operation);
+    if (i >= 0) throw failures.splice(i, 1)[0]?.error;
+  };
   const arnOf = (keyId: string) => (keyId.startsWith('arn:') ? keyId : `arn:aws:kms:${TEST_REGION}:111111111111:key/${keyId}`);
   const master = (keyId: string | undefined) => {
     const m = keyId ? masters.get(keyId) : undefined;
@@ -214,6 +223,7 @@ export function installFakeKms(keyIds: readonly string[]): FakeKms {
   };
   const mock = mockClient(KMSClient);
   mock.on(GenerateDataKeyCommand).callsFake((input: { KeyId?: string; EncryptionContext?: Record<string, string> }) => {
+    maybeFail('GenerateDataKey');
     const keyId = input.KeyId ?? '';
     const plaintext = randomBytes(32);
     return {
@@ -224,18 +234,21 @@ export function installFakeKms(keyIds: readonly string[]): FakeKms {
     };
   });
   mock.on(EncryptCommand).callsFake((input: { KeyId?: string; Plaintext?: Uint8Array; EncryptionContext?: Record<string, string> }) => {
+    maybeFail('Encrypt');
     const keyId = input.KeyId ?? '';
     return { KeyId: arnOf(keyId), CiphertextBlob: seal(keyId, input.Plaintext ?? new Uint8Array(), input.EncryptionContext) };
   });
   mock
     .on(DecryptCommand)
     .callsFake((input: { KeyId?: string; CiphertextBlob?: Uint8Array; EncryptionContext?: Record<string, string> }) => {
+      maybeFail('Decrypt');
       const { keyId, plaintext } = open(input.CiphertextBlob ?? new Uint8Array(), input.KeyId, input.EncryptionContext);
       return { KeyId: arnOf(keyId), Plaintext: plaintext };
     });
   mock.on(DescribeKeyCommand).callsFake((input: { KeyId?: string }) => {
+    maybeFail('DescribeKey');
     master(input.KeyId);
     return { KeyMetadata: { KeyId: input.KeyId, Arn: arnOf(input.KeyId ?? ''), CurrentKeyMaterialId: 'material-1' } };
   });
-  return { mock, arnOf, restore: () => mock.restore() };
+  return { mock, arnOf, failNext: (operation, error) => failures.push({ operation, error }), restore: () => mock.restore() };
 }
