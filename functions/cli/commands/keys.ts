@@ -12,9 +12,14 @@ export function registerKeys(program: Command, ctx: CliContext): void {
     .option('--json')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ports = await ctx.ports(cmd.optsWithGlobals().home as string | undefined);
-      const refs = await ports.keys.describe();
-      if (opts.json) ctx.out(JSON.stringify(refs, null, 2));
-      else for (const r of refs) ctx.out(`${r.purpose.padEnd(10)} ${r.keyId}@${r.version}`);
+      const d = await ports.keys.describe();
+      if (opts.json) {
+        ctx.out(JSON.stringify({ master: d.master, masterVersions: d.masterVersions, pseudonym: d.pseudonym }, null, 2));
+        return;
+      }
+      ctx.out(`master key       ${d.master.keyId}@${d.master.version} (versions: ${d.masterVersions.join(', ')})`);
+      for (const r of Object.values(d.pseudonym)) ctx.out(`${r.purpose.padEnd(16)} ${r.keyId}@${r.version} (wrapped by the master key; stable across rotation)`);
+      ctx.out(ctx.colors.dim(`keyring: ${d.path}`));
     });
   keys
     .command('rotate')

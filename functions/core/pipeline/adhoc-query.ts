@@ -54,6 +54,8 @@ export async function runAdhocQuery(ports: Ports, dataset: string, q: AdhocQuery
   const aggregator = new Aggregator({
     columns,
     queries: [query],
+    integerColumns: contract.columns.filter((c) => c.type === 'integer').map((c) => c.name),
+    subjectHashKey: hmacKey.material,
     ...(contract.subjectKey ? { subjectKey: contract.subjectKey } : {}),
     ...(contract.privacyUnit ? { privacyUnit: contract.privacyUnit } : {}),
   });
@@ -109,7 +111,7 @@ function toAggregateQuery(q: AdhocQuery, contract: DatasetContract): AggregateQu
   let bounds = q.bounds;
   if (!bounds && column && column.min !== undefined && column.max !== undefined) bounds = [column.min, column.max];
   if ((q.kind === 'sum' || q.kind === 'mean' || q.kind === 'median') && !bounds) {
-    throw new UsageError(`--${q.kind} ${q.column} needs clamping bounds: pass --bounds LOW,HIGH or declare min and max on the column in the contract`, { column: q.column });
+    throw new UsageError(`--${q.kind} ${q.column} needs clamping bounds: pass --bounds LOW,HIGH or declare min and max on the column in the contract`, q.column ? { column: q.column } : {});
   }
   const domain = groupColumn?.enum;
   const needsPartitionSelection = (q.kind === 'histogram' || q.by !== undefined) && !domain;

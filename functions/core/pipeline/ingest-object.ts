@@ -224,6 +224,8 @@ class IngestRun {
         ? new Aggregator({
             columns,
             queries: contract.aggregates,
+            integerColumns: contract.columns.filter((c) => c.type === 'integer').map((c) => c.name),
+            subjectHashKey: hmacKey.material,
             ...(contract.subjectKey ? { subjectKey: contract.subjectKey } : {}),
             ...(contract.privacyUnit ? { privacyUnit: contract.privacyUnit } : {}),
           })
