@@ -33,6 +33,19 @@ export function renderPlan(ctx: CliContext, plan: readonly ColumnDecision[], ind
   });
 }
 
+/** One line per column: null share, distinct estimate, range (only for non-PII columns), outliers. */
+export function renderProfile(ctx: CliContext, profile: RunRecord['profile'], indent = '  '): string[] {
+  const c = ctx.colors;
+  const width = Math.min(28, Math.max(8, ...profile.map((p) => p.column.length)));
+  return profile.map((p) => {
+    const parts = [`nulls ${(p.nullShare * 100).toFixed(1)}%`, `≈${fmtInt(p.distinctEstimate)} distinct`];
+    if (p.min !== undefined && p.max !== undefined) parts.push(`${p.min} … ${p.max}`);
+    else if (p.minLength !== undefined && p.maxLength !== undefined) parts.push(`length ${p.minLength}–${p.maxLength}`);
+    if (p.outliers) parts.push(c.yellow(`${fmtInt(p.outliers)} outliers`));
+    return `${indent}${pad(p.column, width)}  ${c.dim(parts.join(' · '))}`;
+  });
+}
+
 export function renderRunSummary(ctx: CliContext, file: string, record: RunRecord, opts: { duplicate: boolean }): string[] {
   const c = ctx.colors;
   const n = record.counts;
@@ -54,6 +67,10 @@ export function renderRunSummary(ctx: CliContext, file: string, record: RunRecor
   if (record.plan.length > 0) {
     lines.push('  columns:');
     lines.push(...renderPlan(ctx, record.plan, '    '));
+  }
+  if (record.profile.length > 0) {
+    lines.push('  data quality:');
+    lines.push(...renderProfile(ctx, record.profile, '    '));
   }
   const reasons = Object.entries(record.quarantineReasons);
   if (reasons.length > 0) lines.push(`  quarantine reasons: ${reasons.map(([r, k]) => `${r} ×${k}`).join(', ')}`);
