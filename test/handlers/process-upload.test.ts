@@ -5,11 +5,12 @@
  * delivered as SQS would deliver it, and the curated objects, the quarantine, the lineage
  * items and the budget rows are checked.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, S3Event, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbLineageStore } from '../../functions/adapters/aws/dynamodb-lineage-store.ts';
+import { PROCESSED_TAG } from '../../functions/adapters/aws/lifecycle-tags.ts';
 import type { RunRecord } from '../../functions/core/lineage/run-record.ts';
 import { handler } from '../../functions/handlers/process-upload.ts';
 import {
@@ -188,6 +189,13 @@ describe('process-upload on s3rver + dynalite + fake KMS', () => {
     expect(await objects(BUCKETS.curated, 'customers/')).toEqual([]);
     // SQS redelivers the same message; the claim was released, so it runs now.
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
+    // The raw object is now tagged for the lifecycle rule that expires processed uploads.
+    const tags = await s3.client.send(new GetObjectTaggingCommand({ Bucket: BUCKETS.ingest, Key: FIRST_KEY }));
+    expect(tags.TagSet).toEqual([{ Key: PROCESSED_TAG.key, Value: PROCESSED_TAG.value }]);
+    const contractTags = await s3.client.send(
+      new GetObjectTaggingCommand({ Bucket: BUCKETS.ingest, Key: '_contracts/customers.contract.yaml' }),
+    );
+    expect(contractTags.TagSet).toEqual([]);
   });
 
   it('published sanitised rows, the subject index and the manifest under the dataset', async () => {
