@@ -164,7 +164,6 @@ class ErasureJob {
   private indexVersionsDeleted = 0;
   private indexesRewritten = 0;
   private lastSuppressionAt = '';
-  private startedIso = '';
 
   constructor(
     private readonly ports: Ports,
@@ -180,7 +179,6 @@ class ErasureJob {
   async run(): Promise<ErasureCertificate> {
     const { ports, req } = this;
     const started = ports.clock.now();
-    this.startedIso = started.toISOString();
     if (typeof req.identifier !== 'string' || req.identifier.trim() === '' || req.identifier.length > MAX_IDENTIFIER) {
       throw new UsageError(`the identifier must be a non-empty string of at most ${MAX_IDENTIFIER} characters`, { rule: 'identifier' });
     }
@@ -324,12 +322,14 @@ class ErasureJob {
   /** Finds and scans until the token closure stops growing. */
   private async closeOver(runs: readonly RunRecord[]): Promise<void> {
     this.ctx.learn = true;
+    // Raw objects that were waiting for their ingest are looked at again once per pass.
+    for (const state of this.candidates.values()) if (state.pending) state.scannedGen = -1;
     for (;;) {
       const generation = this.closure.generation;
       for (const c of await this.finder.find(runs, this.closure.probe())) this.register(c);
-      // Runs that finished after the erasure began may have dropped the subject's rows through
-      // the suppression list: their raw input still holds them.
-      for (const r of runs) if (r.counts.rowsSuppressed > 0 && r.at >= this.startedIso) this.register(rawCandidate(r));
+      // A run that dropped rows through the suppression list (during this erasure, or after an
+      // earlier attempt at it) published nothing of them, but its raw input still holds them.
+      for (const r of runs) if (r.counts.rowsSuppressed > 0) this.register(rawCandidate(r));
       let scanned = 0;
       for (const state of [...this.candidates.values()]) {
         if (state.gone || state.scannedGen >= this.closure.generation) continue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ErasureCertificate, eraseSubject } from '../../../functions/core/erasure/erase-subject.ts';
-import { ErasureVerificationError, UsageError } from '../../../functions/core/errors.ts';
+import { ErasureVerificationError, TransientError, UsageError } from '../../../functions/core/errors.ts';
 import type { RunRecord } from '../../../functions/core/lineage/run-record.ts';
 import { ingestObject } from '../../../functions/core/pipeline/ingest-object.ts';
 import { readDataset } from '../../../functions/core/pipeline/read-dataset.ts';
@@ -221,5 +221,31 @@ describe('eraseSubject end to end on the local store', () => {
     expect((err as Error).message).toMatch(/curated\/customers\/.*part-00000\.csv/);
     expect((err as Error).message.toLowerCase()).not.toContain('jane');
     expect(await ports.lineage.get('erasure-req-lost')).toBeUndefined();
+  });
+});
+
+describe('raw drops waiting for their ingest', () => {
+  it('are not rewritten under their ingest (the request asks to be retried), and are cleaned on the retry', async () => {
+    const ports = await tempPorts();
+    const text = (extra: string) => `${HEADER}\nCUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,gold,\nCUST-5001,bob.roe@example.org,Bob Roe,+44 7700 900456,gold,\n${extra}`;
+    await ingest(ports, 'customers/c.csv', text(''), CUSTOMERS_CONTRACT);
+    // The same key is uploaded again and its ingest has not run yet.
+    const pendingText = text('CUST-5002,carol.poe@example.net,Carol Poe,+44 7700 900789,gold,\n');
+    await ports.objects.put('ingest', 'customers/c.csv', Buffer.from(pendingText), { encryptionContext: { dataset: 'customers' } });
+
+    const first = await eraseSubject(ports, { identifier: SUBJECT_EMAIL, requestId: 'req-p' }, { maxPasses: 2 }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(TransientError);
+    expect((first as TransientError).context.rule).toBe('raw-pending');
+    expect(await ports.lineage.get('erasure-req-p')).toBeUndefined();
+    // Its ingest still sees it whole, and drops the subject on the way (the keep-out list is in place).
+    expect(await currentText(ports, 'ingest', 'customers/c.csv')).toBe(pendingText);
+    const late = await ingestObject(ports, { key: 'customers/c.csv', contract: { text: CUSTOMERS_CONTRACT, source: 'c' } });
+    expect(late.record.counts).toMatchObject({ rowsPublished: 2, rowsSuppressed: 1 });
+
+    const cert = await eraseSubject(ports, { identifier: SUBJECT_EMAIL, requestId: 'req-p' });
+    expect(cert.verification).toBe('passed');
+    const tokens = await subjectTokens(ports);
+    expect((await everyVersion(ports)).filter((v) => leaks(v.text, tokens).length > 0).map((v) => `${v.bucket}/${v.key}`)).toEqual([]);
+    expect(dataLines(await currentText(ports, 'ingest', 'customers/c.csv'), true).map((l) => l.split(',')[0])).toEqual(['CUST-5001', 'CUST-5002']);
   });
 });
