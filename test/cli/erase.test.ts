@@ -9,7 +9,9 @@ const CUSTOMERS = [
   'C100002,Bernd Schmidt,bernd.schmidt@example.de,+49 30 901820,Referred by alice.martin@example.com',
   'C100003,Chloé Dubois,chloe.dubois@example.fr,+33 1 42 68 53 00,No issues reported',
 ].join('\n');
-const ORDERS = ['{"order_id":"O-1","customer_id":"C100001","amount":12}', '{"order_id":"O-2","customer_id":"C100003","amount":5}'].join('\n');
+const ORDERS = ['{"order_id":"O-1","customer_id":"C100001","amount":12}', '{"order_id":"O-2","customer_id":"C100003","amount":5}'].join(
+  '\n',
+);
 
 // Lets one test make the core report a failed verification; the others run the real erasure.
 const failVerification = vi.hoisted(() => ({ on: false }));
@@ -20,7 +22,10 @@ vi.mock('../../functions/core/erasure/erase-subject.ts', async (importOriginal) 
     ...real,
     eraseSubject: (async (...args: Parameters<typeof real.eraseSubject>) => {
       if (failVerification.on) {
-        throw new ErasureVerificationError('erasure r1 verification failed: 1 object(s) still hold the subject: curated/customers/x/part-00000.csv: 1 record(s)', {});
+        throw new ErasureVerificationError(
+          'erasure r1 verification failed: 1 object(s) still hold the subject: curated/customers/x/part-00000.csv: 1 record(s)',
+          {},
+        );
       }
       return real.eraseSubject(...args);
     }) as typeof real.eraseSubject,
@@ -35,14 +40,20 @@ describe('privacy-pipeline erase', () => {
     home = join(dir.path, 'home');
     await writeFile(join(dir.path, 'customers.csv'), `${CUSTOMERS}\n`);
     await writeFile(join(dir.path, 'orders.jsonl'), `${ORDERS}\n`);
-    const run = await runCli(['--home', home, 'run', 'customers.csv', 'orders.jsonl'], { cwd: dir.path, env: { PRIVACY_PIPELINE_DEBUG: '1' } });
+    const run = await runCli(['--home', home, 'run', 'customers.csv', 'orders.jsonl'], {
+      cwd: dir.path,
+      env: { PRIVACY_PIPELINE_DEBUG: '1' },
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
   });
   afterAll(() => dir[Symbol.asyncDispose]());
 
   it('erases by email, prints a JSON certificate without the identifier, and the data no longer holds it', async () => {
-    const res = await runCli(['--home', home, 'erase', 'Alice.Martin@example.com', '--reason', 'ticket 42', '--requested-by', 'dpo', '--json'], { cwd: dir.path });
+    const res = await runCli(
+      ['--home', home, 'erase', 'Alice.Martin@example.com', '--reason', 'ticket 42', '--requested-by', 'dpo', '--json'],
+      { cwd: dir.path },
+    );
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout.toLowerCase()).not.toContain('alice');
@@ -51,7 +62,10 @@ describe('privacy-pipeline erase', () => {
     expect(cert.subjectRef).toMatch(/^EMAIL_[0-9a-f]{16}$/);
     // Customer row and the order that names them by customer id, in curated and raw.
     expect(cert.rowsRemoved).toBe(4);
-    for (const [dataset, others] of [['customers', 2], ['orders', 1]] as const) {
+    for (const [dataset, others] of [
+      ['customers', 2],
+      ['orders', 1],
+    ] as const) {
       const read = await runCli(['--home', home, 'read', dataset], { cwd: dir.path });
       expect(read.code).toBe(0);
       expect(read.stdout.trim().split('\n')).toHaveLength(others + (dataset === 'customers' ? 1 : 0));

@@ -25,7 +25,7 @@ export function registerErase(program: Command, ctx: CliContext): void {
     .description('erase a data subject everywhere (raw, curated, quarantine, old versions), keep them out of later ingests, and certify it')
     .argument('<identifier>', 'email, phone number, customer id, card, IBAN, name or national id of the subject')
     .addOption(new Option('-t, --type <type>', 'what the identifier is (default: guessed from its shape)').choices(TYPES))
-    .option('--reason <text>', 'why (recorded in the certificate; the subject\'s identifiers are redacted from it)')
+    .option('--reason <text>', "why (recorded in the certificate; the subject's identifiers are redacted from it)")
     .option('--requested-by <id>', 'who asked, for the audit trail')
     .option('--request-id <id>', 'request id; repeating one returns its certificate')
     .option('--region <iso>', 'country for phone numbers without a country code, e.g. GB')
@@ -68,14 +68,17 @@ export function renderCertificate(ctx: CliContext, cert: ErasureCertificate): st
       `${fmtInt(cert.versionsDeleted)} old version(s) deleted`,
   );
   for (const o of cert.objectsRewritten) {
-    const rows = o.rowsRemoved > 0 ? `−${fmtInt(o.rowsRemoved)} row(s) (${fmtInt(o.rowsBefore)} → ${fmtInt(o.rowsAfter)})` : 'no row removed';
+    const rows =
+      o.rowsRemoved > 0 ? `−${fmtInt(o.rowsRemoved)} row(s) (${fmtInt(o.rowsBefore)} → ${fmtInt(o.rowsAfter)})` : 'no row removed';
     const spans = o.spansRedacted > 0 ? `, ${fmtInt(o.spansRedacted)} mention(s)` : '';
     lines.push(`    ${c.dim(o.action.padEnd(15))} ${o.bucket}/${o.key}  ${rows}${spans}, ${fmtInt(o.versionsDeleted)} version(s) deleted`);
   }
   if (cert.objectsRewritten.length === 0) lines.push(`    ${c.dim('nothing held the subject (already erased?)')}`);
   lines.push(`  keep-out      ${fmtInt(cert.tokensSuppressed)} token(s) on the suppression list: later ingests drop this subject's rows`);
   lines.push(`  shredded      ${fmtInt(cert.subjectKeysShredded)} per-subject key(s)`);
-  lines.push(`  verification  ${c.green(cert.verification)} (${fmtInt(cert.objectsVerified)} object version(s) re-read), ${cert.passes} pass(es), ${fmtInt(cert.durationMs)} ms`);
+  lines.push(
+    `  verification  ${c.green(cert.verification)} (${fmtInt(cert.objectsVerified)} object version(s) re-read), ${cert.passes} pass(es), ${fmtInt(cert.durationMs)} ms`,
+  );
   if (cert.reason !== undefined) lines.push(`  reason        ${cert.reason}`);
   if (cert.requestedBy !== undefined) lines.push(`  requested by  ${cert.requestedBy}`);
   lines.push(c.dim(`  certificate: lineage record erasure-${cert.requestId} (privacy-pipeline lineage --json)`));

@@ -23,7 +23,7 @@
  * Idempotent: erasing the same subject again finds nothing to remove; repeating a request id
  * returns that request's certificate.
  */
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { formatFromKey } from '../codecs/file-format.ts';
 import { ConflictError, ErasureVerificationError, InvalidFileError, ObjectNotFoundError, TransientError, UsageError } from '../errors.ts';
 import type { RunRecord } from '../lineage/run-record.ts';
@@ -31,14 +31,14 @@ import { sha256Hex } from '../pipeline/digest.ts';
 import { ORIGIN_METADATA } from '../pipeline/ingest-object.ts';
 import type { LineageRecord, ObjectInfo, Ports } from '../ports.ts';
 import { DEFAULT_POLICY, type Policy } from '../pseudonymise/policy.ts';
-import { guessIdentifierType, type IdentifierType, identifierTokens, canonicalise } from '../pseudonymise/token.ts';
+import { canonicalise, guessIdentifierType, type IdentifierType, identifierTokens } from '../pseudonymise/token.ts';
 import type { BucketRole } from '../types.ts';
 import { type Candidate, CandidateFinder, collect, listErasableRuns, objectId, rawCandidate } from './find-candidates.ts';
 import { type ObjectLayout, processObject, purgeVersions, type RecordStats, rewriteObject } from './rewrite-object.ts';
 import { SubjectIndexBuilder } from './subject-index.ts';
 import {
-  createCuratedJudge,
   CuratedTokens,
+  createCuratedJudge,
   createErasureScanner,
   createQuarantineRowsJudge,
   createRawJudge,
@@ -172,7 +172,8 @@ class ErasureJob {
   ) {
     this.policy = opts.policy ?? DEFAULT_POLICY;
     this.maxPasses = opts.maxPasses ?? 5;
-    if (!Number.isInteger(this.maxPasses) || this.maxPasses < 1) throw new UsageError('maxPasses must be a positive integer', { rule: 'max-passes' });
+    if (!Number.isInteger(this.maxPasses) || this.maxPasses < 1)
+      throw new UsageError('maxPasses must be a positive integer', { rule: 'max-passes' });
     this.finder = new CandidateFinder(ports);
   }
 
@@ -191,11 +192,17 @@ class ErasureJob {
 
     const type = req.type ?? guessIdentifierType(req.identifier.trim());
     if (!type || !(type in IDENTIFIER_ENTITIES)) {
-      throw new UsageError('cannot tell what kind of identifier this is; pass its type (email, phone, subject-id, card, iban, name, national-id)', { rule: 'identifier-type' });
+      throw new UsageError(
+        'cannot tell what kind of identifier this is; pass its type (email, phone, subject-id, card, iban, name, national-id)',
+        { rule: 'identifier-type' },
+      );
     }
     const hmacKey = await ports.keys.pseudonymKey('token-hmac');
     const sivKey = await ports.keys.pseudonymKey('token-siv');
-    const tokens = identifierTokens(req.identifier, type, hmacKey.material, { tokenLength: this.policy.tokenLength, ...(req.region ? { region: req.region } : {}) });
+    const tokens = identifierTokens(req.identifier, type, hmacKey.material, {
+      tokenLength: this.policy.tokenLength,
+      ...(req.region ? { region: req.region } : {}),
+    });
     if (tokens.length === 0) throw new UsageError(`the identifier is not a valid ${type}`, { rule: 'identifier' });
     const subjectRef = tokens[0] as string;
 
@@ -241,12 +248,18 @@ class ErasureJob {
       if (fresh.length === 0 && pending.length === 0) break;
       if (passes >= this.maxPasses) {
         if (pending.length > 0) {
-          throw new TransientError(`erasure ${requestId}: ${pending.length} raw object(s) holding the subject are waiting to be ingested; retry the request`, { requestId, rule: 'raw-pending' });
+          throw new TransientError(
+            `erasure ${requestId}: ${pending.length} raw object(s) holding the subject are waiting to be ingested; retry the request`,
+            { requestId, rule: 'raw-pending' },
+          );
         }
         // Runs that started after the last suppression write could not publish the subject.
         const risky = fresh.filter((r) => r.timings.startedAt < this.lastSuppressionAt);
         if (risky.length > 0) {
-          throw new TransientError(`erasure ${requestId}: ${risky.length} run(s) that started before the suppression list was updated are still completing; retry the request`, { requestId, rule: 'runs-in-flight' });
+          throw new TransientError(
+            `erasure ${requestId}: ${risky.length} run(s) that started before the suppression list was updated are still completing; retry the request`,
+            { requestId, rule: 'runs-in-flight' },
+          );
         }
         break;
       }
@@ -276,7 +289,9 @@ class ErasureJob {
       rowsRemoved: sum((o) => o.rowsRemoved),
       spansRedacted: sum((o) => o.spansRedacted),
       versionsDeleted: sum((o) => o.versionsDeleted) + this.indexVersionsDeleted,
-      datasets: [...new Set(objectsRewritten.map((o) => this.candidates.get(objectId(o.bucket, o.key))?.c.dataset ?? ''))].filter(Boolean).sort(),
+      datasets: [...new Set(objectsRewritten.map((o) => this.candidates.get(objectId(o.bucket, o.key))?.c.dataset ?? ''))]
+        .filter(Boolean)
+        .sort(),
       tokensSuppressed: this.suppressed.size,
       subjectKeysShredded,
       verification: 'passed',
@@ -343,7 +358,16 @@ class ErasureJob {
   private register(c: Candidate): void {
     const id = objectId(c.bucket, c.key);
     if (this.candidates.has(id)) return;
-    this.candidates.set(id, { c, scannedGen: -1, needsRewrite: false, textMode: false, opaque: false, gone: false, pending: false, versionsCheckedGen: -1 });
+    this.candidates.set(id, {
+      c,
+      scannedGen: -1,
+      needsRewrite: false,
+      textMode: false,
+      opaque: false,
+      gone: false,
+      pending: false,
+      versionsCheckedGen: -1,
+    });
   }
 
   private async scan(state: CandidateState): Promise<void> {
@@ -389,7 +413,9 @@ class ErasureJob {
     if (state.opaque) {
       // Opaque bytes: whole-word clear values and row tokens, searched in the (gunzipped) bytes.
       const bytes = gunzipBestEffort(await collect(object.body));
-      const hit = [bytes.toString('utf8'), bytes.toString('latin1')].some((t) => this.closure.containsStrong(t) || this.closure.containsRowToken(t));
+      const hit = [bytes.toString('utf8'), bytes.toString('latin1')].some(
+        (t) => this.closure.containsStrong(t) || this.closure.containsRowToken(t),
+      );
       return { rowsBefore: 0, rowsAfter: 0, rowsRemoved: hit ? 1 : 0, spansRedacted: 0, etag: object.info.etag };
     }
     const layout = this.layoutFor(state, object.info, opts.pendingIsSkip);
@@ -414,7 +440,11 @@ class ErasureJob {
   }
 
   /** The layout and judge for one version of a candidate; undefined for a raw object not ingested yet. */
-  private layoutFor(state: CandidateState, info: ObjectInfo, pendingIsSkip: boolean): { layout: ObjectLayout; metadata?: Record<string, string> } | undefined {
+  private layoutFor(
+    state: CandidateState,
+    info: ObjectInfo,
+    pendingIsSkip: boolean,
+  ): { layout: ObjectLayout; metadata?: Record<string, string> } | undefined {
     const { c } = state;
     const ctx = this.ctx;
     if (state.textMode) return { layout: { shape: 'lines', judge: createTextLineJudge(ctx, c.run) } };
@@ -475,14 +505,26 @@ class ErasureJob {
 
   private async forget(requestId: string): Promise<void> {
     this.ctx.learn = false;
-    const touchedIndexes = new Map<string, { bucket: BucketRole; key: string; covers: readonly string[]; dataset: string; kept: Map<string, readonly string[]> }>();
+    const touchedIndexes = new Map<
+      string,
+      { bucket: BucketRole; key: string; covers: readonly string[]; dataset: string; kept: Map<string, readonly string[]> }
+    >();
     for (const state of this.candidates.values()) {
       if (!state.needsRewrite || state.gone || state.pending) continue;
       const { c } = state;
       const id = objectId(c.bucket, c.key);
       if (state.opaque) {
         const deleted = await purgeVersions(this.ports, c.bucket, c.key, { keepCurrent: false });
-        this.record(id, { bucket: c.bucket, key: c.key, rowsBefore: 0, rowsAfter: 0, rowsRemoved: 0, spansRedacted: 0, versionsDeleted: deleted, action: 'removed' });
+        this.record(id, {
+          bucket: c.bucket,
+          key: c.key,
+          rowsBefore: 0,
+          rowsAfter: 0,
+          rowsRemoved: 0,
+          spansRedacted: 0,
+          versionsDeleted: deleted,
+          action: 'removed',
+        });
         state.needsRewrite = false;
         state.gone = true;
         continue;
@@ -543,7 +585,10 @@ class ErasureJob {
   }
 
   /** Rebuilds a subject index from the rows that stayed in the objects it covers. */
-  private async rebuildIndex(ix: { bucket: BucketRole; key: string; covers: readonly string[]; dataset: string; kept: Map<string, readonly string[]> }, requestId: string): Promise<void> {
+  private async rebuildIndex(
+    ix: { bucket: BucketRole; key: string; covers: readonly string[]; dataset: string; kept: Map<string, readonly string[]> },
+    requestId: string,
+  ): Promise<void> {
     const builder = new SubjectIndexBuilder();
     for (const part of ix.covers) {
       let tokens = ix.kept.get(part);
@@ -596,7 +641,16 @@ class ErasureJob {
       }
       for (const versionId of victims) await this.ports.objects.delete(c.bucket, c.key, { versionId });
       if (victims.length > 0) {
-        this.record(objectId(c.bucket, c.key), { bucket: c.bucket, key: c.key, rowsBefore: 0, rowsAfter: 0, rowsRemoved: 0, spansRedacted: 0, versionsDeleted: victims.length, action: 'versions-purged' });
+        this.record(objectId(c.bucket, c.key), {
+          bucket: c.bucket,
+          key: c.key,
+          rowsBefore: 0,
+          rowsAfter: 0,
+          rowsRemoved: 0,
+          spansRedacted: 0,
+          versionsDeleted: victims.length,
+          action: 'versions-purged',
+        });
       }
       state.versionsCheckedGen = this.closure.generation;
     }
@@ -620,17 +674,26 @@ class ErasureJob {
         const remaining = outcome.rowsRemoved + outcome.spansRedacted;
         if (remaining > 0) problems.push(`${id}${v.isLatest ? '' : ` (old version)`}: ${remaining} record(s)`);
         const written = this.written.get(id);
-        if (v.isLatest && written?.etag !== undefined && written.etag === outcome.etag && written.action === 'rewritten' && outcome.rowsBefore !== written.rowsAfter) {
+        if (
+          v.isLatest &&
+          written?.etag !== undefined &&
+          written.etag === outcome.etag &&
+          written.action === 'rewritten' &&
+          outcome.rowsBefore !== written.rowsAfter
+        ) {
           problems.push(`${id}: ${outcome.rowsBefore} rows stored, ${written.rowsAfter} written`);
         }
       }
     }
     if (problems.length > 0) {
-      throw new ErasureVerificationError(`erasure ${requestId} verification failed: ${problems.length} object(s) still hold the subject: ${problems.join('; ')}`, {
-        requestId,
-        rule: 'erasure-verification',
-        objects: problems.length,
-      });
+      throw new ErasureVerificationError(
+        `erasure ${requestId} verification failed: ${problems.length} object(s) still hold the subject: ${problems.join('; ')}`,
+        {
+          requestId,
+          rule: 'erasure-verification',
+          objects: problems.length,
+        },
+      );
     }
     return verified;
   }
@@ -663,7 +726,10 @@ function tableShape(key: string, run: RunRecord): 'csv' | 'jsonl' | undefined {
 }
 
 function newRequestId(at: Date, random: Uint8Array): string {
-  const t = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const t = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${t}-${Buffer.from(random).toString('hex')}`;
 }
 

@@ -98,7 +98,14 @@ export class CandidateFinder {
         if (curatedMatch) {
           const covers = curatedParts.map((o) => o.key);
           for (const o of curatedParts) {
-            add({ bucket: 'curated', key: o.key, dataset: run.dataset, kind: 'curated', run, ...(curatedIndex ? { index: { bucket: 'curated', key: curatedIndex.key, covers } } : {}) });
+            add({
+              bucket: 'curated',
+              key: o.key,
+              dataset: run.dataset,
+              kind: 'curated',
+              run,
+              ...(curatedIndex ? { index: { bucket: 'curated', key: curatedIndex.key, covers } } : {}),
+            });
           }
         }
       }
@@ -110,7 +117,14 @@ export class CandidateFinder {
         if (mustScan) {
           const covers = quarantineRows.map((o) => o.key);
           for (const o of quarantineRows) {
-            add({ bucket: 'quarantine', key: o.key, dataset: run.dataset, kind: 'quarantine-rows', run, ...(quarantineIndex ? { index: { bucket: 'quarantine', key: quarantineIndex.key, covers } } : {}) });
+            add({
+              bucket: 'quarantine',
+              key: o.key,
+              dataset: run.dataset,
+              kind: 'quarantine-rows',
+              run,
+              ...(quarantineIndex ? { index: { bucket: 'quarantine', key: quarantineIndex.key, covers } } : {}),
+            });
           }
         }
       }

@@ -15,9 +15,9 @@
  *          decoder builds them, columns from the keys of the first lines.
  *   lines  line by line with a judge of whole lines (quarantine rows.jsonl, undecodable text).
  */
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { decodeTable, DEFAULT_DECODE_LIMITS, JSONL_COLUMN_SAMPLE } from '../codecs/decode-table.ts';
+import { DEFAULT_DECODE_LIMITS, decodeTable, JSONL_COLUMN_SAMPLE } from '../codecs/decode-table.ts';
 import { encodeTable } from '../codecs/encode-table.ts';
 import { openTextSource } from '../codecs/text-source.ts';
 import { ErasureVerificationError, PreconditionFailedError } from '../errors.ts';
@@ -85,7 +85,11 @@ const ERASED_CONTENT = {
  * Runs every record of `body` through the layout's judge. With `write: false` the returned bytes
  * are empty and consuming them drives the scan.
  */
-export async function processObject(body: AsyncIterable<Uint8Array>, layout: ObjectLayout, opts: { fileName: string; write: boolean; tokens?: string[] }): Promise<ProcessedObject> {
+export async function processObject(
+  body: AsyncIterable<Uint8Array>,
+  layout: ObjectLayout,
+  opts: { fileName: string; write: boolean; tokens?: string[] },
+): Promise<ProcessedObject> {
   const stats: RecordStats = { rowsBefore: 0, rowsAfter: 0, rowsRemoved: 0, spansRedacted: 0 };
   const tokens = opts.tokens;
   if (layout.shape === 'csv') {
@@ -148,11 +152,21 @@ export async function processObject(body: AsyncIterable<Uint8Array>, layout: Obj
   return { bytes: source.compression === 'gzip' ? gzip(plain) : plain, contentType, stats: () => ({ ...stats, rowsAfter: written }) };
 }
 
-/** Consumes a record stream for a scan; yields nothing. */
-async function* drain(items: AsyncIterable<unknown>): AsyncIterable<Uint8Array> {
-  for await (const _ of items) {
-    // judging happens while iterating
-  }
+/** Consumes a record stream for a scan (the judge runs as it goes); yields no bytes. */
+function drain(items: AsyncIterable<unknown>): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = items[Symbol.asyncIterator]();
+      return {
+        async next(): Promise<IteratorResult<Uint8Array>> {
+          while (!(await it.next()).done) {
+            // judging happens while iterating
+          }
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
 }
 
 function lineJudgeFn(judge: LineJudge, tokens: string[] | undefined): (line: string) => LineVerdict {
@@ -168,7 +182,11 @@ function lineJudgeFn(judge: LineJudge, tokens: string[] | undefined): (line: str
  * decoder has them), cells are built the way the decoder builds them, and a replaced row only
  * changes the values the judge changed.
  */
-async function jsonlJudgeFn(lines: LineSource, factory: (columns: readonly string[]) => RowJudge, tokens: string[] | undefined): Promise<(line: string) => LineVerdict> {
+async function jsonlJudgeFn(
+  lines: LineSource,
+  factory: (columns: readonly string[]) => RowJudge,
+  tokens: string[] | undefined,
+): Promise<(line: string) => LineVerdict> {
   const keys = new Map<string, number>();
   await lines.peek(JSONL_COLUMN_SAMPLE, (line) => {
     const obj = parseObject(line);
@@ -346,15 +364,36 @@ export async function rewriteObject(
     const prepared = await target.prepare(current.info);
     if (!prepared) {
       await drainBody(current.body);
-      return { bucket: target.bucket, key: target.key, rowsBefore: 0, rowsAfter: 0, rowsRemoved: 0, spansRedacted: 0, versionsDeleted: 0, removed: false, keptTokens: [], skipped: 'declined', attempts: attempt };
+      return {
+        bucket: target.bucket,
+        key: target.key,
+        rowsBefore: 0,
+        rowsAfter: 0,
+        rowsRemoved: 0,
+        spansRedacted: 0,
+        versionsDeleted: 0,
+        removed: false,
+        keptTokens: [],
+        skipped: 'declined',
+        attempts: attempt,
+      };
     }
     const keptTokens: string[] = [];
-    const processed = await processObject(current.body, prepared.layout, { fileName: `${target.bucket}/${target.key}`, write: true, tokens: keptTokens });
+    const processed = await processObject(current.body, prepared.layout, {
+      fileName: `${target.bucket}/${target.key}`,
+      write: true,
+      tokens: keptTokens,
+    });
     let info: ObjectInfo;
     try {
       info = await ports.objects.put(target.bucket, target.key, processed.bytes, {
         contentType: processed.contentType,
-        metadata: { ...current.info.metadata, ...prepared.metadata, [opts.originKey]: ERASURE_ORIGIN, 'pp-erasure-request': opts.requestId },
+        metadata: {
+          ...current.info.metadata,
+          ...prepared.metadata,
+          [opts.originKey]: ERASURE_ORIGIN,
+          'pp-erasure-request': opts.requestId,
+        },
         encryptionContext: { dataset: target.dataset },
         ifMatch: current.info.etag,
       });
@@ -377,7 +416,17 @@ export async function rewriteObject(
     const versionsDeleted = removed
       ? await purgeVersions(ports, target.bucket, target.key, { keepCurrent: false })
       : await purgeVersions(ports, target.bucket, target.key, { keepCurrent: true });
-    return { bucket: target.bucket, key: target.key, ...stats, versionsDeleted, removed, keptTokens, attempts: attempt, ...(info.versionId ? { versionId: info.versionId } : {}), etag: info.etag };
+    return {
+      bucket: target.bucket,
+      key: target.key,
+      ...stats,
+      versionsDeleted,
+      removed,
+      keptTokens,
+      attempts: attempt,
+      ...(info.versionId ? { versionId: info.versionId } : {}),
+      etag: info.etag,
+    };
   }
 }
 

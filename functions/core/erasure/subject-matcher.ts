@@ -19,8 +19,8 @@ import type { RunRecord } from '../lineage/run-record.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/ingest-types.ts';
 import type { SecretKey } from '../ports.ts';
 import type { Policy } from '../pseudonymise/policy.ts';
-import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
 import { decryptToken, isEncryptedToken } from '../pseudonymise/reversible.ts';
+import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
 import { canonicalOrRaw, deriveEntityKey, type IdentifierType, pseudonymToken, TOKEN_PREFIX } from '../pseudonymise/token.ts';
 import type { Cell, ColumnDecision, EntityType } from '../types.ts';
 import { DROP, KEEP, type LineJudge, type LineVerdict, type RowJudge, type RowVerdict } from './rewrite-object.ts';
@@ -375,11 +375,17 @@ export function createRawJudge(ctx: MatchContext, run: RunRecord, columns: reado
   const strongT = createRowTransformer(columns, restrict(strong), transformerOpts);
   const weakT = createRowTransformer(columns, restrict(weak), transformerOpts);
   const full = createRowTransformer(columns, plan, transformerOpts);
-  const index = (ds: readonly ColumnDecision[]) => ds.map((d) => ({ i: columns.indexOf(d.column), entity: d.entity as EntityType })).filter((x) => x.i >= 0);
+  const index = (ds: readonly ColumnDecision[]) =>
+    ds.map((d) => ({ i: columns.indexOf(d.column), entity: d.entity as EntityType })).filter((x) => x.i >= 0);
   const strongCols = index(strong);
   const weakCols = index(weak);
   const identifyingSet = new Set([...strongCols, ...weakCols].map((x) => x.i));
-  const freeText = new Set(plan.filter((d) => d.freeText).map((d) => columns.indexOf(d.column)).filter((i) => i >= 0));
+  const freeText = new Set(
+    plan
+      .filter((d) => d.freeText)
+      .map((d) => columns.indexOf(d.column))
+      .filter((i) => i >= 0),
+  );
   const regionIndex = region.regionColumn ? columns.indexOf(region.regionColumn) : -1;
   const st: string[] = [];
   const wt: string[] = [];
@@ -423,7 +429,13 @@ export function createRawJudge(ctx: MatchContext, run: RunRecord, columns: reado
         }
         return DROP;
       }
-      return redactRow(ctx, cells, (i) => !identifyingSet.has(i), (i) => freeText.has(i), rowRegion(cells));
+      return redactRow(
+        ctx,
+        cells,
+        (i) => !identifyingSet.has(i),
+        (i) => freeText.has(i),
+        rowRegion(cells),
+      );
     },
     judgeText(text) {
       return judgeText(ctx, text, region.defaultRegion);
@@ -457,7 +469,13 @@ export function createPlanlessJudge(ctx: MatchContext, run: RunRecord): RowJudge
           if (t !== undefined && closure.rowTokens.has(t)) return DROP;
         }
       }
-      return redactRow(ctx, cells, () => true, () => true, region);
+      return redactRow(
+        ctx,
+        cells,
+        () => true,
+        () => true,
+        region,
+      );
     },
     judgeText(text) {
       return judgeText(ctx, text, region);
@@ -469,7 +487,13 @@ export function createPlanlessJudge(ctx: MatchContext, run: RunRecord): RowJudge
  * Redacts, in a row that stays, the subject's mentions: scanner spans whose token is in the
  * closure (free-text columns) and whole-word clear values (all columns but identifying ones).
  */
-function redactRow(ctx: MatchContext, cells: readonly Cell[], eligible: (i: number) => boolean, scan: (i: number) => boolean, region: string): RowVerdict {
+function redactRow(
+  ctx: MatchContext,
+  cells: readonly Cell[],
+  eligible: (i: number) => boolean,
+  scan: (i: number) => boolean,
+  region: string,
+): RowVerdict {
   let out: Cell[] | undefined;
   let spans = 0;
   for (let i = 0; i < cells.length; i++) {
@@ -647,7 +671,9 @@ export function createQuarantineRowsJudge(ctx: MatchContext, run: RunRecord): Li
         let spans = v.action === 'replace' ? v.spans : 0;
         if (v.action === 'drop') return DROP;
         const next: Record<string, unknown> = { ...obj };
-        if (v.action === 'replace') columns.forEach((c, i) => (next[c] = v.cells[i] ?? null));
+        if (v.action === 'replace') {
+          for (let i = 0; i < columns.length; i++) next[columns[i] as string] = v.cells[i] ?? null;
+        }
         for (const k of extras) {
           const c = obj[k];
           if (typeof c !== 'string') continue;
@@ -671,7 +697,10 @@ export function createQuarantineRowsJudge(ctx: MatchContext, run: RunRecord): Li
       if (cellsObj === null || typeof cellsObj !== 'object' || Array.isArray(cellsObj)) return;
       const obj = cellsObj as Record<string, unknown>;
       const { judge, columns } = judgeFor(obj);
-      judge.indexTokens?.(columns.map((c) => asCell(obj[c])), out);
+      judge.indexTokens?.(
+        columns.map((c) => asCell(obj[c])),
+        out,
+      );
     },
   };
 }

@@ -34,24 +34,27 @@ async function publishedCustomerTokens(ports: Ports): Promise<string[]> {
 
 describe('erasure concurrent with ingest', () => {
   // Erasure starts before, with, and after a burst of ingests on the same dataset.
-  it.each([0, 1, 3])('never loses another subject\'s row and never leaves the subject published (erase started after %i ingests)', async (head) => {
-    const ports = await tempPorts();
-    for (let n = 0; n < 3; n++) await ingest(ports, `customers/before-${n}.csv`, file(n, true), CONTRACT);
-    const burst = Array.from({ length: 6 }, (_, i) => ({ key: `customers/burst-${i}.csv`, text: file(100 + i, i % 2 === 0) }));
-    const started = burst.slice(0, head).map((f) => ingest(ports, f.key, f.text, CONTRACT));
-    const erasure = eraseSubject(ports, { identifier: 'jane.doe@example.com' });
-    const rest = burst.slice(head).map((f) => ingest(ports, f.key, f.text, CONTRACT));
-    const [cert] = await Promise.all([erasure, ...started, ...rest]);
-    expect(cert.verification).toBe('passed');
+  it.each([0, 1, 3])(
+    "never loses another subject's row and never leaves the subject published (erase started after %i ingests)",
+    async (head) => {
+      const ports = await tempPorts();
+      for (let n = 0; n < 3; n++) await ingest(ports, `customers/before-${n}.csv`, file(n, true), CONTRACT);
+      const burst = Array.from({ length: 6 }, (_, i) => ({ key: `customers/burst-${i}.csv`, text: file(100 + i, i % 2 === 0) }));
+      const started = burst.slice(0, head).map((f) => ingest(ports, f.key, f.text, CONTRACT));
+      const erasure = eraseSubject(ports, { identifier: 'jane.doe@example.com' });
+      const rest = burst.slice(head).map((f) => ingest(ports, f.key, f.text, CONTRACT));
+      const [cert] = await Promise.all([erasure, ...started, ...rest]);
+      expect(cert.verification).toBe('passed');
 
-    const hmac = (await ports.keys.pseudonymKey('token-hmac')).material;
-    const [subjectId] = identifierTokens('C-4711', 'subject-id', hmac, { tokenLength: DEFAULT_POLICY.tokenLength });
-    const published = await publishedCustomerTokens(ports);
-    // Every other customer's row of every file is published exactly once; the subject's never.
-    expect(published).not.toContain(subjectId);
-    expect(published).toHaveLength((3 + burst.length) * 3);
-    expect(new Set(published).size).toBe(published.length);
-  });
+      const hmac = (await ports.keys.pseudonymKey('token-hmac')).material;
+      const [subjectId] = identifierTokens('C-4711', 'subject-id', hmac, { tokenLength: DEFAULT_POLICY.tokenLength });
+      const published = await publishedCustomerTokens(ports);
+      // Every other customer's row of every file is published exactly once; the subject's never.
+      expect(published).not.toContain(subjectId);
+      expect(published).toHaveLength((3 + burst.length) * 3);
+      expect(new Set(published).size).toBe(published.length);
+    },
+  );
 
   it('catches, in a later pass, a run that loaded the suppression list before the erasure and published after its first look', async () => {
     const ports = await tempPorts();

@@ -66,6 +66,8 @@ describe('erasure reads candidates only', () => {
     expect(cert.objectsRead).toBeGreaterThanOrEqual(6);
     expect(cert.objectsRead).toBeLessThanOrEqual(2 * (HOLDERS.size + falsePositives));
     expect(falsePositives).toBeLessThan(5);
-    expect([...reads].filter((k) => k.startsWith('ingest/')).sort()).toEqual(expect.arrayContaining(['ingest/events/e-017.csv', 'ingest/events/e-101.csv', 'ingest/events/e-188.csv']));
+    expect([...reads].filter((k) => k.startsWith('ingest/')).sort()).toEqual(
+      expect.arrayContaining(['ingest/events/e-017.csv', 'ingest/events/e-101.csv', 'ingest/events/e-188.csv']),
+    );
   });
 });

@@ -96,7 +96,14 @@ class VersionedS3 {
   }
 
   private add(id: string, body: Buffer, metadata: Record<string, string>): Version {
-    const v: Version = { versionId: this.nextVersion(), body, etag: `"${createHash('md5').update(body).digest('hex')}"`, metadata, deleteMarker: false, at: new Date(Date.now() + this.seq) };
+    const v: Version = {
+      versionId: this.nextVersion(),
+      body,
+      etag: `"${createHash('md5').update(body).digest('hex')}"`,
+      metadata,
+      deleteMarker: false,
+      at: new Date(Date.now() + this.seq),
+    };
     this.objects.set(id, [v, ...(this.objects.get(id) ?? [])]);
     return v;
   }
@@ -105,7 +112,14 @@ class VersionedS3 {
     const id = `${input.Bucket}/${input.Key}`;
     const v = input.VersionId ? this.objects.get(id)?.find((x) => x.versionId === input.VersionId) : this.latest(id);
     if (!v || v.deleteMarker) throw s3Error(input.VersionId ? 'NoSuchVersion' : 'NoSuchKey', 404);
-    return { Body: Readable.from([v.body]) as never, ETag: v.etag, VersionId: v.versionId, ContentLength: v.body.length, LastModified: v.at, Metadata: v.metadata };
+    return {
+      Body: Readable.from([v.body]) as never,
+      ETag: v.etag,
+      VersionId: v.versionId,
+      ContentLength: v.body.length,
+      LastModified: v.at,
+      Metadata: v.metadata,
+    };
   }
 
   private list(input: ListObjectVersionsCommandInput) {
@@ -133,7 +147,14 @@ class VersionedS3 {
       else this.objects.set(id, left);
       return {};
     }
-    const marker: Version = { versionId: this.nextVersion(), body: Buffer.alloc(0), etag: '', metadata: {}, deleteMarker: true, at: new Date() };
+    const marker: Version = {
+      versionId: this.nextVersion(),
+      body: Buffer.alloc(0),
+      etag: '',
+      metadata: {},
+      deleteMarker: true,
+      at: new Date(),
+    };
     this.objects.set(id, [marker, ...(this.objects.get(id) ?? [])]);
     return { DeleteMarker: true, VersionId: marker.versionId };
   }
@@ -161,7 +182,11 @@ describe('erasure through the S3 adapter (versioned bucket behind aws-sdk-client
     const ports: Ports = { ...local, objects: new S3ObjectStore({ client: new S3Client({ region: 'eu-west-1' }), buckets: BUCKETS }) };
     const text = 'customer_id,email,phone\nC-4711,jane.doe@example.com,+44 7700 900123\nC-2,bob@example.org,+44 7700 900456\n';
     // An older upload of the same raw key also held the subject.
-    await ports.objects.put('ingest', 'customers/c.csv', Buffer.from('customer_id,email,phone\nC-4711,jane.doe@example.com,+44 7700 900123\n'));
+    await ports.objects.put(
+      'ingest',
+      'customers/c.csv',
+      Buffer.from('customer_id,email,phone\nC-4711,jane.doe@example.com,+44 7700 900123\n'),
+    );
     await ingest(ports, 'customers/c.csv', text, CONTRACT);
     const curatedId = [...s3.objects.keys()].find((id) => id.startsWith('pp-curated/') && id.endsWith('.csv')) as string;
     s3.raceOnce.add(curatedId);
@@ -182,11 +207,16 @@ describe('erasure through the S3 adapter (versioned bucket behind aws-sdk-client
 
     // What is left: one version per key, none holds the subject; the other customer is still there.
     for (const [id, versions] of s3.objects) {
-      expect(versions.filter((v) => !v.deleteMarker), id).toHaveLength(1);
+      expect(
+        versions.filter((v) => !v.deleteMarker),
+        id,
+      ).toHaveLength(1);
       const body = (versions[0] as Version).body;
       if (!id.endsWith('.idx')) expect(body.toString('utf8').toLowerCase(), id).not.toMatch(/jane|c-4711|7700 900123/);
     }
-    expect(await bodyText((await ports.objects.get('ingest', 'customers/c.csv')).body)).toBe('customer_id,email,phone\nC-2,bob@example.org,+44 7700 900456\n');
+    expect(await bodyText((await ports.objects.get('ingest', 'customers/c.csv')).body)).toBe(
+      'customer_id,email,phone\nC-2,bob@example.org,+44 7700 900456\n',
+    );
     expect(cert).toMatchObject({ rowsRemoved: 2, verification: 'passed' });
   });
 });

@@ -52,9 +52,18 @@ const FILES = {
     'CUST-5008,ida.zoe@example.com,Ida Zoe,+44 7700 900333,bronze,',
   ],
   // Wrong header (no notes column): the whole file is quarantined before any column is classified.
-  'customers/customers-3.csv': ['customer_id,email,name,phone,tier', 'CUST-4711,jane.doe@example.com,Jane Doe,+447700900123,gold', 'CUST-5007,gil.hoe@example.com,Gil Hoe,+44 7700 900111,gold'],
+  'customers/customers-3.csv': [
+    'customer_id,email,name,phone,tier',
+    'CUST-4711,jane.doe@example.com,Jane Doe,+447700900123,gold',
+    'CUST-5007,gil.hoe@example.com,Gil Hoe,+44 7700 900111,gold',
+  ],
   // Too many invalid rows: quarantined whole, after classification.
-  'customers/customers-4.csv': [HEADER, 'CUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,tin,', 'CUST-5010,kim.voe@example.com,Kim Voe,+44 7700 900444,lead,', 'CUST-5011,lee.woe@example.com,Lee Woe,+44 7700 900555,zinc,'],
+  'customers/customers-4.csv': [
+    HEADER,
+    'CUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,tin,',
+    'CUST-5010,kim.voe@example.com,Kim Voe,+44 7700 900444,lead,',
+    'CUST-5011,lee.woe@example.com,Lee Woe,+44 7700 900555,zinc,',
+  ],
   'orders/orders-1.jsonl': [
     '{"order_id":"O-1","customer_id":"CUST-4711","email":"jane.doe@example.com","amount":12.5,"note":"leave at door"}',
     '{"order_id":"O-2","customer_id":"CUST-4711","email":null,"amount":40,"note":"gift"}',
@@ -62,7 +71,10 @@ const FILES = {
     '{"order_id":"O-4","customer_id":"CUST-5002","email":"carol.poe@example.net","amount":3,"note":""}',
   ],
   // Orders that name the customer by customer_id only (gzip).
-  'orders/orders-2.jsonl.gz': ['{"order_id":"O-5","customer_id":"CUST-4711","amount":1,"note":"x"}', '{"order_id":"O-6","customer_id":"CUST-5003","amount":2,"note":"y"}'],
+  'orders/orders-2.jsonl.gz': [
+    '{"order_id":"O-5","customer_id":"CUST-4711","amount":1,"note":"x"}',
+    '{"order_id":"O-6","customer_id":"CUST-5003","amount":2,"note":"y"}',
+  ],
 } as const;
 
 const SUBJECT_EMAIL = 'jane.doe@example.com';
@@ -124,11 +136,18 @@ describe('eraseSubject end to end on the local store', () => {
     const before = await everyVersion(ports);
     expect(before.filter((v) => leaks(v.text, tokens).length > 0).length).toBeGreaterThanOrEqual(10);
 
-    const cert = await eraseSubject(ports, { identifier: 'Jane.Doe@example.com ', reason: 'Art. 17 request from jane.doe@example.com', requestedBy: 'dpo-1', requestId: 'req-1' });
+    const cert = await eraseSubject(ports, {
+      identifier: 'Jane.Doe@example.com ',
+      reason: 'Art. 17 request from jane.doe@example.com',
+      requestedBy: 'dpo-1',
+      requestId: 'req-1',
+    });
 
     // Nothing of the subject anywhere, in any version of any object.
     const after = await everyVersion(ports);
-    const leaking = after.filter((v) => leaks(v.text, tokens).length > 0).map((v) => `${v.bucket}/${v.key}@${v.versionId}: ${leaks(v.text, tokens).join(',')}`);
+    const leaking = after
+      .filter((v) => leaks(v.text, tokens).length > 0)
+      .map((v) => `${v.bucket}/${v.key}@${v.versionId}: ${leaks(v.text, tokens).join(',')}`);
     expect(leaking).toEqual([]);
     // Old versions of rewritten objects are gone: one version per key left.
     const perKey = new Map<string, number>();
@@ -138,7 +157,11 @@ describe('eraseSubject end to end on the local store', () => {
     // Every other row is still there.
     expect(await countRows(ports, 'customers')).toBe(6);
     expect(await countRows(ports, 'orders')).toBe(3);
-    const rawCounts = Object.fromEntries(await Promise.all(Object.keys(FILES).map(async (k) => [k, dataLines(await currentText(ports, 'ingest', k), k.includes('.csv')).length])));
+    const rawCounts = Object.fromEntries(
+      await Promise.all(
+        Object.keys(FILES).map(async (k) => [k, dataLines(await currentText(ports, 'ingest', k), k.includes('.csv')).length]),
+      ),
+    );
     expect(rawCounts).toEqual({
       'customers/customers-1.csv': 3,
       'customers/customers-2.csv': 4,
@@ -149,7 +172,9 @@ describe('eraseSubject end to end on the local store', () => {
     });
     const q = await currentText(ports, 'quarantine', `customers/${runs[1]?.runKey}/rows.jsonl`);
     expect(dataLines(q, false).map((l) => JSON.parse(l)._cells.customer_id)).toEqual(['CUST-5006']);
-    expect(dataLines(await currentText(ports, 'quarantine', `customers/${runs[2]?.runKey}/file/customers-3.csv`), true)).toEqual(['CUST-5007,gil.hoe@example.com,Gil Hoe,+44 7700 900111,gold']);
+    expect(dataLines(await currentText(ports, 'quarantine', `customers/${runs[2]?.runKey}/file/customers-3.csv`), true)).toEqual([
+      'CUST-5007,gil.hoe@example.com,Gil Hoe,+44 7700 900111,gold',
+    ]);
     // Mentions in other people's rows are erased, the rest of their text survives.
     const raw1 = await currentText(ports, 'ingest', 'customers/customers-1.csv');
     expect(raw1).toContain('CUST-5001,bob.roe@example.org,Bob Roe,+44 7700 900456,silver,Referred by [ERASED]');
@@ -159,7 +184,14 @@ describe('eraseSubject end to end on the local store', () => {
     expect(curatedCustomers).toMatch(/Referred by \[ERASED\]/);
 
     // The certificate says what happened and never names the subject.
-    expect(cert).toMatchObject({ requestId: 'req-1', identifierType: 'email', subjectRef: tokens[0], verification: 'passed', requestedBy: 'dpo-1', datasets: ['customers', 'orders'] });
+    expect(cert).toMatchObject({
+      requestId: 'req-1',
+      identifierType: 'email',
+      subjectRef: tokens[0],
+      verification: 'passed',
+      requestedBy: 'dpo-1',
+      datasets: ['customers', 'orders'],
+    });
     expect(cert.rowsRemoved).toBe(14);
     expect(cert.objectsRewritten.reduce((n, o) => n + o.rowsRemoved, 0)).toBe(14);
     for (const o of cert.objectsRewritten) expect(o.rowsAfter).toBe(o.rowsBefore - o.rowsRemoved);
@@ -183,10 +215,20 @@ describe('eraseSubject end to end on the local store', () => {
     expect(await eraseSubject(ports, { identifier: SUBJECT_EMAIL, requestId: 'req-1' })).toEqual(cert);
 
     // Keep-out: new files holding the subject drop their rows, counted as suppressed.
-    const c5 = await ingest(ports, 'customers/customers-5.csv', `${HEADER}\nCUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,gold,back again\nCUST-5020,max.yoe@example.com,Max Yoe,+44 7700 900666,gold,\n`, CUSTOMERS_CONTRACT);
+    const c5 = await ingest(
+      ports,
+      'customers/customers-5.csv',
+      `${HEADER}\nCUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,gold,back again\nCUST-5020,max.yoe@example.com,Max Yoe,+44 7700 900666,gold,\n`,
+      CUSTOMERS_CONTRACT,
+    );
     expect(c5.record.counts).toMatchObject({ rowsIn: 2, rowsPublished: 1, rowsSuppressed: 1, conserved: true });
     // Orders that name them only by customer_id too (the closure's tokens are on the list).
-    const o3 = await ingest(ports, 'orders/orders-3.jsonl', '{"order_id":"O-7","customer_id":"CUST-4711","amount":5,"note":""}\n{"order_id":"O-8","customer_id":"CUST-5001","amount":6,"note":""}\n', ORDERS_CONTRACT);
+    const o3 = await ingest(
+      ports,
+      'orders/orders-3.jsonl',
+      '{"order_id":"O-7","customer_id":"CUST-4711","amount":5,"note":""}\n{"order_id":"O-8","customer_id":"CUST-5001","amount":6,"note":""}\n',
+      ORDERS_CONTRACT,
+    );
     expect(o3.record.counts).toMatchObject({ rowsPublished: 1, rowsSuppressed: 1 });
     const curated = await everyVersion(ports);
     expect(curated.filter((v) => v.bucket === 'curated' && leaks(v.text, tokens).length > 0)).toEqual([]);
@@ -227,7 +269,8 @@ describe('eraseSubject end to end on the local store', () => {
 describe('raw drops waiting for their ingest', () => {
   it('are not rewritten under their ingest (the request asks to be retried), and are cleaned on the retry', async () => {
     const ports = await tempPorts();
-    const text = (extra: string) => `${HEADER}\nCUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,gold,\nCUST-5001,bob.roe@example.org,Bob Roe,+44 7700 900456,gold,\n${extra}`;
+    const text = (extra: string) =>
+      `${HEADER}\nCUST-4711,jane.doe@example.com,Jane Doe,+44 7700 900123,gold,\nCUST-5001,bob.roe@example.org,Bob Roe,+44 7700 900456,gold,\n${extra}`;
     await ingest(ports, 'customers/c.csv', text(''), CUSTOMERS_CONTRACT);
     // The same key is uploaded again and its ingest has not run yet.
     const pendingText = text('CUST-5002,carol.poe@example.net,Carol Poe,+44 7700 900789,gold,\n');
@@ -246,6 +289,9 @@ describe('raw drops waiting for their ingest', () => {
     expect(cert.verification).toBe('passed');
     const tokens = await subjectTokens(ports);
     expect((await everyVersion(ports)).filter((v) => leaks(v.text, tokens).length > 0).map((v) => `${v.bucket}/${v.key}`)).toEqual([]);
-    expect(dataLines(await currentText(ports, 'ingest', 'customers/c.csv'), true).map((l) => l.split(',')[0])).toEqual(['CUST-5001', 'CUST-5002']);
+    expect(dataLines(await currentText(ports, 'ingest', 'customers/c.csv'), true).map((l) => l.split(',')[0])).toEqual([
+      'CUST-5001',
+      'CUST-5002',
+    ]);
   });
 });

@@ -98,7 +98,11 @@ describe('processObject', () => {
       '{"note":"a secret here","id":"3","late":true}',
     ];
     const { out, stats } = await run(Buffer.from(`${lines.join('\n')}\n`), { shape: 'jsonl', judge: rowJudge(new Set(['2'])) });
-    expect(out).toBe(['{"id":"1", "nested":{"a":[1,2]},"note":"x"}', 'not json at all', '', '{"note":"a [ERASED] here","id":"3","late":true}', ''].join('\n'));
+    expect(out).toBe(
+      ['{"id":"1", "nested":{"a":[1,2]},"note":"x"}', 'not json at all', '', '{"note":"a [ERASED] here","id":"3","late":true}', ''].join(
+        '\n',
+      ),
+    );
     expect(stats).toEqual({ rowsBefore: 4, rowsAfter: 3, rowsRemoved: 1, spansRedacted: 1 });
   });
 
@@ -114,7 +118,12 @@ describe('processObject', () => {
 
   it('judges whole lines in the lines layout and keeps CR line endings', async () => {
     const judge: LineJudge = {
-      judge: (line) => (line.includes('drop') ? DROP : line.includes('secret') ? { action: 'replace', line: line.replace('secret', 'X').replace('\r', ''), spans: 1 } : KEEP),
+      judge: (line) =>
+        line.includes('drop')
+          ? DROP
+          : line.includes('secret')
+            ? { action: 'replace', line: line.replace('secret', 'X').replace('\r', ''), spans: 1 }
+            : KEEP,
     };
     const { out, stats } = await run(Buffer.from('keep\r\ndrop\r\nsecret\r\n'), { shape: 'lines', judge });
     expect(out).toBe('keep\r\nX\r\n');
@@ -122,7 +131,11 @@ describe('processObject', () => {
   });
 
   it('scans without writing when asked', async () => {
-    const p = await processObject(once(Buffer.from('id\n1\n2\n')), { shape: 'csv', judge: rowJudge(new Set(['2'])) }, { fileName: 't', write: false });
+    const p = await processObject(
+      once(Buffer.from('id\n1\n2\n')),
+      { shape: 'csv', judge: rowJudge(new Set(['2'])) },
+      { fileName: 't', write: false },
+    );
     const chunks: Uint8Array[] = [];
     for await (const c of p.bytes) chunks.push(c);
     expect(chunks).toHaveLength(0);
@@ -135,8 +148,14 @@ describe('rewriteObject', () => {
 
   it('writes a new version conditionally, marks its origin, and deletes every noncurrent version', async () => {
     const p = await ports();
-    await p.objects.put('curated', 'd/part.csv', Buffer.from('id,v\n1,a\n2,b\n'), { encryptionContext: { dataset: 'd' }, metadata: { 'pp-run-id': 'r1' } });
-    await p.objects.put('curated', 'd/part.csv', Buffer.from('id,v\n1,a\n2,b\n3,c\n'), { encryptionContext: { dataset: 'd' }, metadata: { 'pp-run-id': 'r1' } });
+    await p.objects.put('curated', 'd/part.csv', Buffer.from('id,v\n1,a\n2,b\n'), {
+      encryptionContext: { dataset: 'd' },
+      metadata: { 'pp-run-id': 'r1' },
+    });
+    await p.objects.put('curated', 'd/part.csv', Buffer.from('id,v\n1,a\n2,b\n3,c\n'), {
+      encryptionContext: { dataset: 'd' },
+      metadata: { 'pp-run-id': 'r1' },
+    });
     // A sibling key sharing the prefix is never touched.
     await p.objects.put('curated', 'd/part.csv.bak', Buffer.from('id\n2\n'), { encryptionContext: { dataset: 'd' } });
     const res = await rewriteObject(
@@ -154,7 +173,7 @@ describe('rewriteObject', () => {
     expect(await text((await p.objects.get('curated', 'd/part.csv.bak')).body)).toBe('id\n2\n');
   });
 
-  it('retries when another write lands between read and write, and keeps that write\'s rows', async () => {
+  it("retries when another write lands between read and write, and keeps that write's rows", async () => {
     const p = await ports();
     await p.objects.put('curated', 'd/part.csv', Buffer.from('id,v\n1,a\n2,b\n'), { encryptionContext: { dataset: 'd' } });
     let raced = false;
@@ -185,7 +204,11 @@ describe('rewriteObject', () => {
       throw new PreconditionFailedError('changed', {});
     };
     await expect(
-      rewriteObject({ ...p, objects }, { bucket: 'curated', key: 'd/part.csv', dataset: 'd', prepare: async () => ({ layout: csvLayout }) }, { originKey: 'pp-origin', requestId: 'r', maxAttempts: 3 }),
+      rewriteObject(
+        { ...p, objects },
+        { bucket: 'curated', key: 'd/part.csv', dataset: 'd', prepare: async () => ({ layout: csvLayout }) },
+        { originKey: 'pp-origin', requestId: 'r', maxAttempts: 3 },
+      ),
     ).rejects.toBeInstanceOf(PreconditionFailedError);
   });
 
@@ -193,7 +216,12 @@ describe('rewriteObject', () => {
     const p = await ports();
     await p.objects.put('curated', 'd/p.csv', Buffer.from('id\n2\n'), { encryptionContext: { dataset: 'd' } });
     await p.objects.put('ingest', 'd/f.csv', Buffer.from('id\n2\n'), { encryptionContext: { dataset: 'd' } });
-    const target = (bucket: 'curated' | 'ingest', key: string) => ({ bucket, key, dataset: 'd', prepare: async () => ({ layout: csvLayout }) });
+    const target = (bucket: 'curated' | 'ingest', key: string) => ({
+      bucket,
+      key,
+      dataset: 'd',
+      prepare: async () => ({ layout: csvLayout }),
+    });
     const curated = await rewriteObject(p, target('curated', 'd/p.csv'), { originKey: 'pp-origin', requestId: 'r' });
     expect(curated).toMatchObject({ removed: true, rowsAfter: 0 });
     const left = [];
@@ -207,7 +235,11 @@ describe('rewriteObject', () => {
   it('leaves the object alone when prepare declines', async () => {
     const p = await ports();
     const put = await p.objects.put('ingest', 'd/f.csv', Buffer.from('id\n2\n'), { encryptionContext: { dataset: 'd' } });
-    const res = await rewriteObject(p, { bucket: 'ingest', key: 'd/f.csv', dataset: 'd', prepare: async () => undefined }, { originKey: 'pp-origin', requestId: 'r' });
+    const res = await rewriteObject(
+      p,
+      { bucket: 'ingest', key: 'd/f.csv', dataset: 'd', prepare: async () => undefined },
+      { originKey: 'pp-origin', requestId: 'r' },
+    );
     expect(res?.skipped).toBe('declined');
     expect((await p.objects.head('ingest', 'd/f.csv'))?.versionId).toBe(put.versionId);
   });

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  CuratedTokens,
   createCuratedJudge,
   createErasureScanner,
   createQuarantineRowsJudge,
   createRawJudge,
-  CuratedTokens,
   ERASED,
   type MatchContext,
   SubjectClosure,
@@ -20,7 +20,10 @@ import { createRowTransformer } from '../../../functions/core/pseudonymise/row-t
 import { identifierTokens } from '../../../functions/core/pseudonymise/token.ts';
 import type { Cell, ColumnDecision, EntityType, OperatorName } from '../../../functions/core/types.ts';
 
-const key = (purpose: 'token-hmac' | 'token-siv'): SecretKey => ({ material: new Uint8Array(randomBytes(32)), ref: { keyId: 'test', version: '1', purpose } });
+const key = (purpose: 'token-hmac' | 'token-siv'): SecretKey => ({
+  material: new Uint8Array(randomBytes(32)),
+  ref: { keyId: 'test', version: '1', purpose },
+});
 
 function context(): MatchContext {
   const hmacKey = key('token-hmac');
@@ -38,7 +41,12 @@ function context(): MatchContext {
   };
 }
 
-const decision = (column: string, entity: EntityType | null, operator: OperatorName, extra: Partial<ColumnDecision> = {}): ColumnDecision => ({
+const decision = (
+  column: string,
+  entity: EntityType | null,
+  operator: OperatorName,
+  extra: Partial<ColumnDecision> = {},
+): ColumnDecision => ({
   column,
   entity,
   operator,
@@ -58,10 +66,16 @@ const CUSTOMERS: ColumnDecision[] = [
 const COLUMNS = CUSTOMERS.map((d) => d.column);
 
 const run = (plan: readonly ColumnDecision[]): RunRecord =>
-  ({ id: 'run-1', plan, contract: { hash: '', source: 'test', inferred: false }, input: { key: 'd/f.csv', format: 'csv' } }) as unknown as RunRecord;
+  ({
+    id: 'run-1',
+    plan,
+    contract: { hash: '', source: 'test', inferred: false },
+    input: { key: 'd/f.csv', format: 'csv' },
+  }) as unknown as RunRecord;
 
 function seed(ctx: MatchContext, email: string): void {
-  for (const t of identifierTokens(email, 'email', ctx.hmacKey.material, { tokenLength: DEFAULT_POLICY.tokenLength })) ctx.closure.addToken(t, 'row');
+  for (const t of identifierTokens(email, 'email', ctx.hmacKey.material, { tokenLength: DEFAULT_POLICY.tokenLength }))
+    ctx.closure.addToken(t, 'row');
   ctx.closure.addLiteral(email, 'strong');
 }
 
@@ -124,7 +138,11 @@ describe('CuratedTokens', () => {
     ['a shorter token', `EMAIL_${hex.slice(0, 8)}`, undefined],
     ['clear text', 'jane.doe@example.com', undefined],
     ['a reversible token', encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', ctx.sivKey.material), t],
-    ['a reversible token of another key', encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', new Uint8Array(randomBytes(32))), undefined],
+    [
+      'a reversible token of another key',
+      encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', new Uint8Array(randomBytes(32))),
+      undefined,
+    ],
   ])('reads %s', (_name, cell, expected) => {
     expect(ctx.curated.cellToken(cell, 'EMAIL_ADDRESS')).toBe(expected);
   });
@@ -137,13 +155,21 @@ describe('CuratedTokens', () => {
 });
 
 describe('raw judge', () => {
-  it('drops the subject\'s rows, follows unique identifiers, and redacts mentions in others\' free text', () => {
+  it("drops the subject's rows, follows unique identifiers, and redacts mentions in others' free text", () => {
     const ctx = context();
     seed(ctx, 'jane.doe@example.com');
     const judge = createRawJudge(ctx, run(CUSTOMERS), COLUMNS);
     // Learn from the subject's row: customer_id follows, the name only gets redacted.
     expect(judge.judge(['CUST-4711', 'Jane.Doe@example.com ', 'Jane Doe', 'VIP'])).toEqual({ action: 'drop' });
-    const orders = createRawJudge(ctx, run([decision('order_id', null, 'keep', { identifiesSubject: false }), decision('customer_id', 'SUBJECT_ID', 'token'), decision('note', 'FREE_TEXT', 'keep', { freeText: true, identifiesSubject: false })]), ['order_id', 'customer_id', 'note']);
+    const orders = createRawJudge(
+      ctx,
+      run([
+        decision('order_id', null, 'keep', { identifiesSubject: false }),
+        decision('customer_id', 'SUBJECT_ID', 'token'),
+        decision('note', 'FREE_TEXT', 'keep', { freeText: true, identifiesSubject: false }),
+      ]),
+      ['order_id', 'customer_id', 'note'],
+    );
     expect(orders.judge(['O-1', 'CUST-4711', 'gift wrap'])).toEqual({ action: 'drop' });
     expect(orders.judge(['O-2', 'CUST-9999', 'gift wrap'])).toEqual({ action: 'keep' });
     // A namesake keeps their row.
@@ -167,7 +193,7 @@ describe('raw judge', () => {
     expect(ctx.closure.generation).toBe(before);
   });
 
-  it('drops exactly the rows whose email is the subject\'s, whatever the case and spacing (property)', () => {
+  it("drops exactly the rows whose email is the subject's, whatever the case and spacing (property)", () => {
     const ctx = context();
     seed(ctx, 'subject@example.com');
     const judge = createRawJudge(ctx, run([decision('email', 'EMAIL_ADDRESS', 'token')]), ['email']);
@@ -183,19 +209,22 @@ describe('raw judge', () => {
     );
   });
 
-  it('without a plan, tries every cell as the closure\'s entity types', () => {
+  it("without a plan, tries every cell as the closure's entity types", () => {
     const ctx = context();
     seed(ctx, 'jane.doe@example.com');
     ctx.closure.entities.add('EMAIL_ADDRESS');
     const judge = createRawJudge(ctx, run([]), ['a', 'b']);
     expect(judge.judge(['x', 'JANE.DOE@EXAMPLE.COM'])).toEqual({ action: 'drop' });
-    expect(judge.judge(['x', 'mail jane.doe@example.com please'])).toMatchObject({ action: 'replace', cells: ['x', `mail ${ERASED} please`] });
+    expect(judge.judge(['x', 'mail jane.doe@example.com please'])).toMatchObject({
+      action: 'replace',
+      cells: ['x', `mail ${ERASED} please`],
+    });
     expect(judge.judge(['x', 'bob@example.org'])).toEqual({ action: 'keep' });
   });
 });
 
 describe('curated judge', () => {
-  it('matches tokens ingest wrote (plain and reversible) and erases the subject\'s tokens in others\' text', () => {
+  it("matches tokens ingest wrote (plain and reversible) and erases the subject's tokens in others' text", () => {
     const ctx = context();
     seed(ctx, 'jane.doe@example.com');
     const plan = [...CUSTOMERS.slice(0, 2), decision('name', 'PERSON', 'encrypt'), CUSTOMERS[3] as ColumnDecision];
@@ -234,12 +263,18 @@ describe('quarantine rows judge', () => {
     seed(ctx, 'jane.doe@example.com');
     const judge = createQuarantineRowsJudge(ctx, run(CUSTOMERS));
     const line = (cells: Record<string, Cell>) => JSON.stringify({ _row: 3, _rules: ['enum'], _cells: cells });
-    expect(judge.judge(line({ customer_id: 'CUST-4711', email: 'jane.doe@example.com', name: 'Jane Doe', notes: '' }))).toEqual({ action: 'drop' });
-    expect(judge.judge(line({ customer_id: 'C-2', email: 'b@example.org', name: 'Bob', notes: 'x', _extra_1: 'jane.doe@example.com' }))).toEqual({ action: 'drop' });
+    expect(judge.judge(line({ customer_id: 'CUST-4711', email: 'jane.doe@example.com', name: 'Jane Doe', notes: '' }))).toEqual({
+      action: 'drop',
+    });
+    expect(
+      judge.judge(line({ customer_id: 'C-2', email: 'b@example.org', name: 'Bob', notes: 'x', _extra_1: 'jane.doe@example.com' })),
+    ).toEqual({ action: 'drop' });
     const mention = judge.judge(line({ customer_id: 'C-3', email: 'c@example.org', name: 'Cy', notes: 'cc jane.doe@example.com' }));
     expect(mention.action).toBe('replace');
     if (mention.action === 'replace') expect(JSON.parse(mention.line)._cells.notes).toBe(`cc ${ERASED}`);
-    expect(judge.judge(JSON.stringify({ _row: 4, _rules: ['field-count'], _raw: 'CUST-4711,jane.doe@example.com,"Jane' }))).toEqual({ action: 'drop' });
+    expect(judge.judge(JSON.stringify({ _row: 4, _rules: ['field-count'], _raw: 'CUST-4711,jane.doe@example.com,"Jane' }))).toEqual({
+      action: 'drop',
+    });
     expect(judge.judge(JSON.stringify({ _row: 5, _rules: ['field-count'], _raw: 'C-9,z@example.org' }))).toEqual({ action: 'keep' });
   });
 });
