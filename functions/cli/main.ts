@@ -14,6 +14,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerLineage } from './commands/lineage.ts';
 import { registerQuery } from './commands/query.ts';
 import { registerRead } from './commands/read.ts';
+import { registerReidentify } from './commands/reidentify.ts';
 import { registerRun } from './commands/run.ts';
 import { registerScan } from './commands/scan.ts';
 
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerContract(program, ctx);
   registerKeys(program, ctx);
   registerErase(program, ctx);
+  registerReidentify(program, ctx);
   registerDemo(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
   return program;
