@@ -265,10 +265,11 @@ class ErasureJob {
       }
     }
 
-    const objectsVerified = await this.verify(requestId);
-
+    // Crypto-shredding: reversible values keyed per subject become undecryptable wherever they are.
     let subjectKeysShredded = 0;
     for (const t of this.closure.allTokens) if (await ports.subjectKeys.shred(t)) subjectKeysShredded++;
+
+    const objectsVerified = await this.verify(requestId);
 
     const objectsRewritten = [...this.written.values()].map(({ etag: _etag, ...o }) => o);
     const sum = (f: (o: ErasedObject) => number) => objectsRewritten.reduce((n, o) => n + f(o), 0);

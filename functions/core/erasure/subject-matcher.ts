@@ -53,7 +53,7 @@ export const IDENTIFIER_ENTITIES: Readonly<Record<IdentifierType, readonly Entit
   card: ['CREDIT_CARD'],
   iban: ['IBAN_CODE'],
   name: ['PERSON'],
-  'national-id': ['UK_NINO', 'UK_NHS', 'ES_NIF', 'IT_FISCAL_CODE', 'PL_PESEL', 'IN_AADHAAR', 'DE_TAX_ID', 'US_SSN'],
+  'national-id': ['UK_NINO', 'UK_NHS', 'ES_NIF', 'IT_FISCAL_CODE', 'PL_PESEL', 'IN_AADHAAR', 'DE_TAX_ID', 'US_SSN', 'SUBJECT_ID'],
 };
 
 /** Clear values shorter than this are never matched as literals (too many accidental hits). */

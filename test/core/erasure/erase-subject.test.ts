@@ -239,9 +239,15 @@ describe('eraseSubject end to end on the local store', () => {
     await expect(eraseSubject(ports, { identifier: '  ' })).rejects.toBeInstanceOf(UsageError);
     await expect(eraseSubject(ports, { identifier: 'a@b.example', requestId: 'bad id with spaces' })).rejects.toBeInstanceOf(UsageError);
     await expect(eraseSubject(ports, { identifier: 'a@b.example', requestId: 'r' }, { maxPasses: 0 })).rejects.toBeInstanceOf(UsageError);
-    // On an empty store erasure certifies that nothing was found.
+    // On an empty store erasure certifies that nothing was found, and still shreds the subject's keys.
+    const hmac = (await ports.keys.pseudonymKey('token-hmac')).material;
+    const [ref] = identifierTokens('a@b.example', 'email', hmac, { tokenLength: DEFAULT_POLICY.tokenLength });
+    await ports.subjectKeys.getOrCreate(ref as string);
+    await ports.subjectKeys.getOrCreate('EMAIL_someone-else');
     const cert: ErasureCertificate = await eraseSubject(ports, { identifier: 'a@b.example' });
-    expect(cert).toMatchObject({ rowsRemoved: 0, objectsRead: 0, indexesTested: 0, verification: 'passed' });
+    expect(cert).toMatchObject({ rowsRemoved: 0, objectsRead: 0, indexesTested: 0, verification: 'passed', subjectRef: ref, subjectKeysShredded: 1 });
+    expect(await ports.subjectKeys.get(ref as string)).toBeUndefined();
+    expect(await ports.subjectKeys.get('EMAIL_someone-else')).toBeDefined();
   });
 
   it('fails verification loudly when a rewrite did not stick, and writes no certificate', async () => {
