@@ -245,7 +245,14 @@ describe('eraseSubject end to end on the local store', () => {
     await ports.subjectKeys.getOrCreate(ref as string);
     await ports.subjectKeys.getOrCreate('EMAIL_someone-else');
     const cert: ErasureCertificate = await eraseSubject(ports, { identifier: 'a@b.example' });
-    expect(cert).toMatchObject({ rowsRemoved: 0, objectsRead: 0, indexesTested: 0, verification: 'passed', subjectRef: ref, subjectKeysShredded: 1 });
+    expect(cert).toMatchObject({
+      rowsRemoved: 0,
+      objectsRead: 0,
+      indexesTested: 0,
+      verification: 'passed',
+      subjectRef: ref,
+      subjectKeysShredded: 1,
+    });
     expect(await ports.subjectKeys.get(ref as string)).toBeUndefined();
     expect(await ports.subjectKeys.get('EMAIL_someone-else')).toBeDefined();
   });
