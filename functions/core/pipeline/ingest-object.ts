@@ -20,7 +20,7 @@ import { checkHeader, createRowValidator } from '../contract/row-validator.ts';
 import { classifyColumns } from '../detect/classify-columns.ts';
 import { inferQuasiIdentifiers, KAnonymityCounter } from '../detect/k-anonymity.ts';
 import { Aggregator, budgetFor, releaseAggregates, validateQueries } from '../dp/aggregator.ts';
-import { SubjectIndexBuilder } from '../erasure/subject-index.ts';
+import { SubjectIndexBuilder, subjectIndexMayContainAny } from '../erasure/subject-index.ts';
 import {
   ConflictError,
   ContractError,
@@ -31,6 +31,7 @@ import {
   PrivacyPipelineError,
   type RowIssue,
   SanitisationError,
+  TransientError,
 } from '../errors.ts';
 import type { BudgetSpend, ColumnProfile, DriftFinding, ObjectDigest, RiskReport, RunRecord, RunStatus } from '../lineage/run-record.ts';
 import type { Ports } from '../ports.ts';
@@ -93,8 +94,12 @@ export async function ingestObject(ports: Ports, input: IngestInput, options: In
   // same input, and must not be published twice.
   const idempotencyKey = sha256Hex('ingest', dataset, input.key, etag);
   const runId = `run-${idempotencyKey.slice(0, 24)}`;
+  // The claim owner is this invocation, not the input: with an owner derived from the input, two
+  // concurrent deliveries of the same object would both hold the claim (re-entrant stores) and a
+  // failing one would release the other's claim.
+  const owner = `${runId}/${Buffer.from(ports.random.bytes(8)).toString('hex')}`;
 
-  const claim = await ports.idempotency.claim(idempotencyKey, runId, config.claimTtlMs);
+  const claim = await ports.idempotency.claim(idempotencyKey, owner, config.claimTtlMs);
   if (claim.status === 'completed') {
     const previous = (await ports.lineage.get(String(claim.result.runId))) as RunRecord | undefined;
     if (!previous) throw new PrivacyPipelineError('idempotency record points to a missing lineage record', { file: input.key });
@@ -105,6 +110,13 @@ export async function ingestObject(ports: Ports, input: IngestInput, options: In
   }
 
   try {
+    // An earlier invocation committed its lineage record and died before completing the claim:
+    // the run is published; doing it again would only write second versions of every output.
+    const committed = (await ports.lineage.get(runId)) as RunRecord | undefined;
+    if (committed) {
+      await ports.idempotency.complete(idempotencyKey, owner, { runId, status: committed.status });
+      return { status: 'SKIPPED', duplicate: true, record: committed, contract: committed.contract.body as DatasetContract | undefined };
+    }
     const run = new IngestRun(ports, input, dataset, head.lastModified, idempotencyKey, runId, config, policy, options);
     const { record, contract } = await run.execute();
     try {
@@ -113,11 +125,11 @@ export async function ingestObject(ports: Ports, input: IngestInput, options: In
       // A retry after a crash between the lineage write and the claim completion.
       if (!(err instanceof ConflictError)) throw err;
     }
-    await ports.idempotency.complete(idempotencyKey, runId, { runId, status: record.status });
+    await ports.idempotency.complete(idempotencyKey, owner, { runId, status: record.status });
     ports.logger.info('run finished', { runId, dataset, status: record.status, rowsIn: record.counts.rowsIn });
     return { status: record.status, record, duplicate: false, contract };
   } catch (err) {
-    await ports.idempotency.release(idempotencyKey, runId).catch(() => undefined);
+    await ports.idempotency.release(idempotencyKey, owner).catch(() => undefined);
     throw err;
   }
 }
@@ -342,9 +354,14 @@ class IngestRun {
     const risk: RiskReport | undefined = kAnonymity?.report(contract.kAnonymity?.k ?? 5, contract.kAnonymity?.action ?? 'report');
 
     // Indexes for erasure, then DP releases, then the manifest that marks the run as published.
-    outputs.push(await this.putIndex('curated', outputKeys.curatedIndex(dataset, this.runKey), curatedIndex, true));
+    const curatedIndexBytes = curatedIndex.finish();
+    const quarantineIndexBytes = quarantineIndex.finish();
+    await this.recheckSuppression(suppressed, curatedIndexBytes, quarantineIndexBytes);
+    outputs.push(await this.putIndex('curated', outputKeys.curatedIndex(dataset, this.runKey), curatedIndexBytes, curatedIndex.count, true));
     if (quarantineDigest) {
-      outputs.push(await this.putIndex('quarantine', outputKeys.quarantineIndex(dataset, this.runKey), quarantineIndex, quarantineIndexExhaustive));
+      outputs.push(
+        await this.putIndex('quarantine', outputKeys.quarantineIndex(dataset, this.runKey), quarantineIndexBytes, quarantineIndex.count, quarantineIndexExhaustive),
+      );
       outputs.push(await this.putReport(undefined));
     }
     const budget: BudgetSpend[] = [];
@@ -358,6 +375,23 @@ class IngestRun {
     const record = this.record('COMPLETE', outputs, { profiles, drift, budget, ...(risk ? { risk } : {}), formulaCells: encoded.stats().formulaCellsNeutralised });
     outputs.push(await this.putManifest(record));
     return { record: { ...record, outputs }, contract };
+  }
+
+  /**
+   * An erasure may have started while this run streamed. If a subject it suppressed since then
+   * may be in this run's output, the run is retried from the start (nothing is committed yet),
+   * and the retry drops their rows. Runs that commit earlier are found by the erasure's own passes.
+   */
+  private async recheckSuppression(before: ReadonlySet<string>, curatedIndex: Uint8Array, quarantineIndex: Uint8Array): Promise<void> {
+    const now = await this.ports.suppression.all();
+    if (now.size === before.size) return;
+    const added = [...now].filter((t) => !before.has(t));
+    if (subjectIndexMayContainAny(curatedIndex, added) || subjectIndexMayContainAny(quarantineIndex, added)) {
+      throw new TransientError('an erasure request arrived while this file was processed; retrying so it applies', {
+        file: this.input.key,
+        rule: 'erasure-during-ingest',
+      });
+    }
   }
 
   private async resolveContract(columns: readonly string[], sample: readonly Row[]): Promise<DatasetContract> {
@@ -436,9 +470,9 @@ class IngestRun {
     return { bucket, key, size: digest.size, sha256: digest.sha256, role, ...(info.versionId ? { versionId: info.versionId } : {}) };
   }
 
-  private async putIndex(bucket: 'curated' | 'quarantine', key: string, builder: SubjectIndexBuilder, exhaustive: boolean): Promise<ObjectDigest> {
-    const digest = await this.putDigest(bucket, key, builder.finish(), 'subject-index', 'application/octet-stream');
-    return { ...digest, rows: builder.count, exhaustive };
+  private async putIndex(bucket: 'curated' | 'quarantine', key: string, bytes: Uint8Array, tokens: number, exhaustive: boolean): Promise<ObjectDigest> {
+    const digest = await this.putDigest(bucket, key, bytes, 'subject-index', 'application/octet-stream');
+    return { ...digest, rows: tokens, exhaustive };
   }
 
   private async putReport(error: PrivacyPipelineError | undefined): Promise<ObjectDigest> {

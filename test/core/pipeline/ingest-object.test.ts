@@ -147,3 +147,24 @@ describe('ingestObject', () => {
     expect(record.error?.message).toContain("contract is for dataset 'other'");
   });
 });
+
+describe('ingestObject and a concurrent erasure', () => {
+  it('retries instead of publishing a subject suppressed while the file streamed', async () => {
+    await using home = await localHome();
+    await drop(home.ports, 'people/z.csv', csv([row(1), row(2)]));
+    const first = await ingestObject(home.ports, { key: 'people/z.csv', contract: CONTRACT });
+    const curated = await readText(home.ports, 'curated', first.record.outputs.find((o) => o.role === 'curated')?.key ?? '');
+    const token = curated.split('\n')[2]?.split(',')[1] ?? '';
+    // The erasure lands between the run's first look at the suppression list and its commit.
+    const all = home.ports.suppression.all.bind(home.ports.suppression);
+    let calls = 0;
+    home.ports.suppression.all = async () => {
+      if (++calls === 2) await home.ports.suppression.add([token], 'req-race');
+      return all();
+    };
+    await drop(home.ports, 'people/z2.csv', csv([row(2), row(3)]));
+    await expect(ingestObject(home.ports, { key: 'people/z2.csv', contract: CONTRACT })).rejects.toMatchObject({ context: { rule: 'erasure-during-ingest' } });
+    const retry = await ingestObject(home.ports, { key: 'people/z2.csv', contract: CONTRACT });
+    expect(retry.record.counts).toMatchObject({ rowsPublished: 1, rowsSuppressed: 1 });
+  });
+});
