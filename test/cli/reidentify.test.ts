@@ -57,7 +57,8 @@ describe('privacy-pipeline reidentify', () => {
     const noReason = await cli(['reidentify', tokens[0] as string]);
     expect(noReason.code).toBe(1);
     expect(noReason.stderr).toContain('needs a reason');
-    const altered = `${(tokens[0] as string).slice(0, -2)}${(tokens[0] as string).endsWith('AA') ? 'BB' : 'AA'}`;
+    const t = tokens[0] as string;
+    const altered = `${t.slice(0, 20)}${t[20] === 'A' ? 'B' : 'A'}${t.slice(21)}`;
     const bad = await cli(['reidentify', altered, '--reason', 'clinical follow-up, ticket 993']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('token 1 of 1');

@@ -98,6 +98,14 @@ export async function reidentify(ports: Ports, req: ReidentifyRequest, opts: Rei
     const token = typeof raw === 'string' ? raw.trim() : '';
     if (token.length > MAX_TOKEN_LENGTH)
       throw new ReidentificationError(`token ${i + 1} is too long`, { rule: 'token-format', token: i + 1 });
+    if (!isCanonicalToken(token)) {
+      // Base64 ignores the spare bits of the last character: two spellings of one token would
+      // decrypt alike but hash apart in the audit trail.
+      throw new ReidentificationError(`token ${i + 1} of ${req.tokens.length}: not an encrypt token`, {
+        rule: 'token-format',
+        token: i + 1,
+      });
+    }
     try {
       const { entity, value } = decryptToken(token, sivKey.material);
       revealed.push({ token, entity, value });
@@ -150,6 +158,14 @@ export async function reidentify(ports: Ports, req: ReidentifyRequest, opts: Rei
     entities: record.entities,
   });
   return revealed;
+}
+
+/** True unless the token's base64url body is a non-canonical spelling (set spare bits, padding). */
+function isCanonicalToken(token: string): boolean {
+  const m = /^ENC_[A-Z]+_([A-Za-z0-9_-]+)$/.exec(token);
+  if (!m) return true; // decryptToken names the format problem
+  const body = m[1] as string;
+  return Buffer.from(body, 'base64url').toString('base64url') === body;
 }
 
 let reasonScanner: ReturnType<typeof createTextScanner> | undefined;
