@@ -3,16 +3,34 @@
  * the first caller claims; while the claim is in progress and not expired others get
  * `in-progress`; an expired claim is taken over; a completed claim answers with its result.
  * Every transition is a read-check-write under the record's lock, so it is atomic across
- * processes. The same owner claiming again (a retried invocation) renews its own claim.
+ * processes. The same owner claiming again (a retried invocation) renews its own claim. An
+ * in-progress claim whose holder was a process of this host that has died (a killed CLI run) is
+ * taken over at once rather than after its expiry, so re-running a crashed command just works.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ConflictError, UsageError } from '../../core/errors.ts';
 import type { ClaimResult, Clock, IdempotencyStore } from '../../core/ports.ts';
-import { atomicWriteFile, type LockOptions, readFileIfExists, removeFile, withFileLock } from './fs-utils.ts';
+import {
+  atomicWriteFile,
+  isDeadLocalProcess,
+  type LockOptions,
+  processIdentity,
+  readFileIfExists,
+  removeFile,
+  withFileLock,
+} from './fs-utils.ts';
 
 type ClaimRecord =
-  | { readonly key: string; readonly status: 'in-progress'; readonly owner: string; readonly expiresAt: string }
+  | {
+      readonly key: string;
+      readonly status: 'in-progress';
+      readonly owner: string;
+      readonly expiresAt: string;
+      /** The claiming process, for takeover when it died. */
+      readonly pid?: number;
+      readonly host?: string;
+    }
   | {
       readonly key: string;
       readonly status: 'completed';
@@ -42,10 +60,21 @@ export class FsIdempotencyStore implements IdempotencyStore {
     return this.locked(key, async (file, current) => {
       const now = this.clock.now();
       if (current?.status === 'completed') return { status: 'completed', result: current.result };
-      if (current?.status === 'in-progress' && current.owner !== owner && Date.parse(current.expiresAt) > now.getTime()) {
+      if (
+        current?.status === 'in-progress' &&
+        current.owner !== owner &&
+        Date.parse(current.expiresAt) > now.getTime() &&
+        !isDeadLocalProcess(current.pid, current.host)
+      ) {
         return { status: 'in-progress', owner: current.owner, expiresAt: current.expiresAt };
       }
-      const record: ClaimRecord = { key, status: 'in-progress', owner, expiresAt: new Date(now.getTime() + ttlMs).toISOString() };
+      const record: ClaimRecord = {
+        key,
+        status: 'in-progress',
+        owner,
+        expiresAt: new Date(now.getTime() + ttlMs).toISOString(),
+        ...processIdentity(),
+      };
       await atomicWriteFile(file, JSON.stringify(record));
       return { status: 'claimed' };
     });

@@ -246,6 +246,16 @@ async function readLockInfo(lockPath: string): Promise<LockInfo | undefined> {
   };
 }
 
+/** This process, as recorded in locks and claims. */
+export function processIdentity(): { readonly pid: number; readonly host: string } {
+  return { pid: process.pid, host: HOST };
+}
+
+/** True when `pid` on `host` is another process of this host that no longer runs. */
+export function isDeadLocalProcess(pid: unknown, host: unknown): boolean {
+  return host === HOST && typeof pid === 'number' && pid > 0 && pid !== process.pid && !pidAlive(pid);
+}
+
 function isStale(info: LockInfo, staleMs: number): boolean {
   if (info.host === HOST && info.pid > 0 && info.pid !== process.pid && !pidAlive(info.pid)) return true;
   return Date.now() - info.mtimeMs > staleMs;

@@ -2,6 +2,11 @@
  * Spends privacy budget, then releases and publishes DP aggregates. The spend comes first and is
  * atomic: if it is refused nothing is computed or written; if publishing fails afterwards the
  * budget stays spent (the conservative side).
+ *
+ * Exactly once per releaseId: a retry after a crash finds the release's lineage record and
+ * returns it, or finds the noisy values an earlier attempt already wrote and publishes those. It
+ * never draws fresh noise for a release that may have been seen: two independent noisy answers
+ * for one charge would leak more than the budget says.
  */
 import { encodeTable } from '../codecs/encode-table.ts';
 import type { ReleasedAggregate } from '../dp/aggregator.ts';
@@ -33,8 +38,11 @@ export interface PublishResult {
 const CSV_COLUMNS = ['release_id', 'query_id', 'kind', 'column', 'by', 'key', 'value', 'ci95_low', 'ci95_high', 'mechanism', 'noise_scale', 'epsilon', 'delta', 'privacy_unit'];
 
 export async function publishAggregates(ports: Ports, req: PublishRequest): Promise<PublishResult> {
+  const recorded = await ports.lineage.get(`release-${req.releaseId}`);
+  if (recorded) return replay(ports, req, recorded as unknown as RecordedRelease);
+  // Idempotent per releaseId in the ledger: a retry is not charged again.
   const state = await ports.budget.spend(req.dataset, req.amount, req.total, req.releaseId);
-  const releases = await req.release();
+  const releases = (await releasedBefore(ports, req)) ?? (await req.release());
   const at = ports.clock.now().toISOString();
   const spend: BudgetSpend = {
     releaseId: req.releaseId,
@@ -71,6 +79,38 @@ export async function publishAggregates(ports: Ports, req: PublishRequest): Prom
     outputs,
   });
   return { spend, outputs, releases };
+}
+
+interface RecordedRelease {
+  readonly spent: BudgetAmount;
+  readonly remaining: BudgetAmount;
+  readonly outputs: ObjectDigest[];
+}
+
+/** The result of a release whose lineage record exists: nothing is charged, drawn or written. */
+async function replay(ports: Ports, req: PublishRequest, recorded: RecordedRelease): Promise<PublishResult> {
+  return {
+    spend: {
+      releaseId: req.releaseId,
+      epsilon: recorded.spent.epsilon,
+      delta: recorded.spent.delta,
+      remainingEpsilon: recorded.remaining.epsilon,
+      remainingDelta: recorded.remaining.delta,
+    },
+    outputs: recorded.outputs,
+    releases: (await releasedBefore(ports, req)) ?? [],
+  };
+}
+
+/** The noisy values an earlier attempt of this release wrote, if it got that far. */
+async function releasedBefore(ports: Ports, req: PublishRequest): Promise<ReleasedAggregate[] | undefined> {
+  const info = await ports.objects.head('aggregates', req.keys.json);
+  if (!info || info.metadata['pp-release-id'] !== req.releaseId) return undefined;
+  const { body } = await ports.objects.get('aggregates', req.keys.json);
+  const chunks: Uint8Array[] = [];
+  for await (const c of body) chunks.push(c);
+  const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { releaseId?: unknown; releases?: unknown };
+  return doc.releaseId === req.releaseId && Array.isArray(doc.releases) ? (doc.releases as ReleasedAggregate[]) : undefined;
 }
 
 function* csvRows(releaseId: string, releases: readonly ReleasedAggregate[]): Iterable<Cell[]> {
