@@ -8,6 +8,11 @@ import type { RunRecord } from '../../core/lineage/run-record.ts';
 import type { LineageRecord } from '../../core/ports.ts';
 import type { CliContext } from '../cli-context.ts';
 
+/** Erasures span datasets (`dataset: '*'`) and list the ones they touched. */
+function concerns(r: LineageRecord, dataset: string): boolean {
+  return r.dataset === dataset || (r.dataset === '*' && Array.isArray(r.datasets) && r.datasets.includes(dataset));
+}
+
 export const OPENLINEAGE_PRODUCER = 'https://github.com/privacy-pipeline/privacy-pipeline/tree/v0.1.0';
 
 export function registerLineage(program: Command, ctx: CliContext): void {
@@ -21,7 +26,7 @@ export function registerLineage(program: Command, ctx: CliContext): void {
     .action(async (dataset: string | undefined, opts: { json?: boolean; openlineage?: boolean; namespace: string }, cmd: Command) => {
       const ports = await ctx.ports(cmd.optsWithGlobals().home as string | undefined);
       const records: LineageRecord[] = [];
-      for await (const r of ports.lineage.list(dataset ? { dataset } : undefined)) records.push(r);
+      for await (const r of ports.lineage.list()) if (!dataset || concerns(r, dataset)) records.push(r);
       if (opts.openlineage) {
         const o = { namespace: opts.namespace, producer: OPENLINEAGE_PRODUCER };
         for (const r of records) {

@@ -504,8 +504,14 @@ function failureOf(record: LineageRecord): string | undefined {
     return `${record.kind} failed`;
   }
   const v = record.verification ?? record.verified;
-  if (v === false || (isRecord(v) && (v.passed === false || v.ok === false || v.success === false))) return `${record.kind} verification failed`;
+  if (v === false || v === 'failed' || (isRecord(v) && (v.passed === false || v.ok === false || v.success === false))) return `${record.kind} verification failed`;
   return undefined;
+}
+
+/** An erasure spans datasets (`dataset: '*'`, with the touched ones in `datasets`). */
+function datasetLabel(record: LineageRecord): string {
+  if (record.dataset !== '*' || !Array.isArray(record.datasets) || record.datasets.length === 0) return record.dataset;
+  return (record.datasets as string[]).join('+');
 }
 
 /**
@@ -516,7 +522,7 @@ export function lineageRecordToOpenLineage(record: LineageRecord, opts: OpenLine
   if (record.kind === 'run') return toOpenLineageEvents(record as unknown as RunRecord, opts);
   const ctx = context(opts);
   const jobType = record.kind.toUpperCase();
-  const job = jobOf(ctx, opts.namespace, opts.jobName ?? `privacy-pipeline.${record.kind}.${record.dataset}`, jobType);
+  const job = jobOf(ctx, opts.namespace, opts.jobName ?? `privacy-pipeline.${record.kind}.${datasetLabel(record)}`, jobType);
   const objects = objectsIn(record);
   // Erasure rewrites objects in place (a new version without the subject's rows).
   const lifecycle = record.kind === 'erasure' ? 'OVERWRITE' : record.kind === 'rekey' ? 'ALTER' : undefined;

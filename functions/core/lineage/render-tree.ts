@@ -197,6 +197,8 @@ function releaseNode(c: Colors, r: LineageRecord): Node {
 function verificationOf(r: LineageRecord): boolean | undefined {
   const v = r.verification ?? r.verified;
   if (typeof v === 'boolean') return v;
+  if (v === 'passed') return true;
+  if (v === 'failed') return false;
   if (isObject(v)) for (const k of ['passed', 'ok', 'success']) if (typeof v[k] === 'boolean') return v[k] as boolean;
   return undefined;
 }
@@ -204,20 +206,21 @@ function verificationOf(r: LineageRecord): boolean | undefined {
 function erasureNode(c: Colors, r: LineageRecord): Node {
   const verified = verificationOf(r);
   const mark = verified === undefined ? c.dim('unverified') : verified ? c.green('✓ verified') : c.red('✗ verification failed');
-  const hash = str(r, 'identifierHash', 'subjectHash');
+  const hash = str(r, 'subjectRef', 'identifierHash', 'subjectHash');
   const type = str(r, 'identifierType', 'type');
   const facts: [string, number | undefined][] = [
-    ['indexes tested', count(r, 'objectsIndexed', 'indexesTested')],
-    ['candidates', count(r, 'candidates', 'objectsCandidate')],
-    ['objects found', count(r, 'objectsFound')],
+    ['indexes tested', count(r, 'indexesTested', 'objectsIndexed')],
+    ['candidates', count(r, 'objectsFound', 'candidates')],
+    ['objects read', count(r, 'objectsRead')],
     ['rewritten', count(r, 'objectsRewritten')],
     ['versions deleted', count(r, 'versionsDeleted')],
     ['rows removed', count(r, 'rowsRemoved')],
+    ['spans redacted', count(r, 'spansRedacted')],
     ['tokens suppressed', count(r, 'tokensSuppressed', 'suppressedTokens')],
   ];
   const children: Node[] = [
     leaf(
-      `${c.dim('certificate')}  identifier ${hash ? `sha256 ${prefix(hash)}` : '—'}${type ? ` (${type})` : ''} · ` +
+      `${c.dim('certificate')}  subject ${hash ? prefix(hash) : '—'}${type ? ` (${type})` : ''} · ` +
         facts
           .filter(([, n]) => n !== undefined)
           .map(([label, n]) => `${label} ${n}`)
@@ -278,10 +281,14 @@ export function renderLineageTree(records: readonly LineageRecord[], opts: { col
   const c = pc.createColors(opts.color);
   const byDataset = new Map<string, LineageRecord[]>();
   for (const r of records) {
-    if (opts.dataset !== undefined && r.dataset !== opts.dataset) continue;
-    const list = byDataset.get(r.dataset) ?? [];
-    list.push(r);
-    byDataset.set(r.dataset, list);
+    // An erasure spans datasets (`dataset: '*'`): it shows under each dataset it touched.
+    const datasets = r.dataset === '*' && Array.isArray(r.datasets) && r.datasets.length > 0 ? (r.datasets as string[]) : [r.dataset];
+    for (const d of datasets) {
+      if (opts.dataset !== undefined && d !== opts.dataset) continue;
+      const list = byDataset.get(d) ?? [];
+      list.push(r);
+      byDataset.set(d, list);
+    }
   }
   if (byDataset.size === 0) return opts.dataset !== undefined ? `no lineage for dataset '${opts.dataset}'` : 'no lineage records';
   const out: string[] = [];

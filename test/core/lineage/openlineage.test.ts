@@ -261,7 +261,7 @@ describe('lineageRecordToOpenLineage', () => {
       expect((e.job as Json).name).toBe(`privacy-pipeline.${record.kind}.customers`);
       expect(facetsOf(e.job as Json).jobType).toMatchObject({ jobType: record.kind.toUpperCase(), processingType: 'BATCH' });
       const pp = ((e.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json;
-      expect(pp).toMatchObject({ recordId: record.id, kind: record.kind, dataset: 'customers' });
+      expect(pp).toMatchObject({ recordId: record.id, kind: record.kind, dataset: record.dataset });
     },
   );
 
@@ -275,7 +275,7 @@ describe('lineageRecordToOpenLineage', () => {
     ]);
     expect(facetsOf(outs[0] as Json).lifecycleStateChange).toMatchObject({ lifecycleStateChange: 'OVERWRITE' });
     const details = (((ok.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json).details as Json;
-    expect(details).toMatchObject({ requestId: 'req-5521', rowsRemoved: 2, versionsDeleted: 2, 'verification.passed': true, 'objectsFound.length': 2 });
+    expect(details).toMatchObject({ requestId: 'req-5521', rowsRemoved: 2, versionsDeleted: 2, verification: 'passed', 'objectsRewritten.length': 2 });
 
     const [bad] = lineageRecordToOpenLineage(erasureRecord(false), OPTS) as [Json];
     expect(bad.eventType).toBe('FAIL');

@@ -50,7 +50,7 @@ describe('renderLineageTree', () => {
     ['release with budget', ['release adhoc-01', 'by ml-team']],
     ['release query', ['q1: count by country', 'laplace, ε 0.5']],
     ['erasure with verification', ['erasure req-5521', '✓ verified']],
-    ['erasure certificate summary', ['certificate', 'identifier sha256 e3b0c44298fc (email)', 'objects found 2', 'versions deleted 2', 'rows removed 2']],
+    ['erasure certificate summary', ['certificate', 'subject EMAIL_e3b0c4 (email)', 'candidates 2', 'objects read 2', 'versions deleted 2', 'rows removed 2']],
     ['re-identification: who', ['re-identification', 'by compliance-officer-2']],
     ['re-identification: why', ['why', 'fraud investigation FR-2291']],
     ['failed run with no contract', ['contract', 'none resolved']],

@@ -204,24 +204,36 @@ export function releaseRecord(): LineageRecord {
   };
 }
 
+/** Shaped like functions/core/erasure/erase-subject.ts ErasureCertificate. */
 export function erasureRecord(verified = true): LineageRecord {
   return {
     id: 'erasure-req-5521',
     kind: 'erasure',
-    dataset: 'customers',
+    dataset: '*',
+    datasets: ['customers'],
     at: '2025-03-05T14:30:00.000Z',
     requestId: 'req-5521',
     identifierType: 'email',
-    identifierHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    subjectRef: 'EMAIL_e3b0c44298fc1c14',
     reason: 'GDPR Art. 17 request',
-    objectsIndexed: 200,
-    objectsFound: [
-      { bucket: 'curated', key: `customers/${RUN_KEY}/part-00000.csv`, size: 1_601, sha256: 'ab'.repeat(32), role: 'curated', rows: 2, versionId: 'v-cur-2' },
-      { bucket: 'ingest', key: 'customers/customers-2025-03-01.csv', size: 47_000, sha256: 'cd'.repeat(32), role: 'input', rows: 3, versionId: 'v-ingest-0003' },
+    tokensMatched: 2,
+    indexesTested: 200,
+    objectsFound: 2,
+    objectsRead: 2,
+    objectsRewritten: [
+      { bucket: 'curated', key: `customers/${RUN_KEY}/part-00000.csv`, rowsBefore: 3, rowsAfter: 2, rowsRemoved: 1, spansRedacted: 0, versionsDeleted: 1, action: 'rewritten' },
+      { bucket: 'ingest', key: 'customers/customers-2025-03-01.csv', rowsBefore: 3, rowsAfter: 2, rowsRemoved: 1, spansRedacted: 0, versionsDeleted: 1, action: 'rewritten' },
     ],
+    indexesRewritten: 1,
     rowsRemoved: 2,
+    spansRedacted: 0,
     versionsDeleted: 2,
-    verification: { passed: verified, objectsScanned: 2 },
+    tokensSuppressed: 2,
+    subjectKeysShredded: 0,
+    verification: verified ? 'passed' : 'failed',
+    objectsVerified: 2,
+    passes: 1,
+    durationMs: 310,
   };
 }
 
