@@ -255,6 +255,10 @@ class IngestRun {
     const curated = new Channel<Cell[]>(2048);
     const encoded = encodeTable(transformer.outputColumns, curated, outFormat, { neutraliseFormulas: this.config.neutraliseFormulas });
     const curatedDone = this.putDigest('curated', curatedKey, encoded.bytes, 'curated', contentTypeOf(outFormat));
+    // A write that fails without reading its body (store or key service refusing up front) must
+    // stop the producer, or the row loop waits forever on a full channel; this also handles the
+    // rejection before the loop ends (an unhandled rejection would crash the process).
+    curatedDone.catch((err: unknown) => curated.fail(err));
     let quarantine: QuarantineSink | undefined;
     const tokens: string[] = [];
 
@@ -317,7 +321,8 @@ class IngestRun {
     } catch (err) {
       curated.fail(err);
       quarantine?.channel.fail(err);
-      await Promise.allSettled([curatedDone, quarantine?.done]);
+      // Release the input too (an S3 socket, a file handle) when the failure came from a writer.
+      await Promise.allSettled([curatedDone, quarantine?.done, rowIterator.return?.()]);
       throw err;
     }
     const curatedDigest = await curatedDone;
@@ -450,6 +455,7 @@ class IngestRun {
     const channel = new Channel<string>(512);
     const key = outputKeys.quarantineRows(this.dataset, this.runKey);
     const done = this.putDigest('quarantine', key, linesToBytes(channel), 'quarantine-rows', 'application/x-ndjson');
+    done.catch((err: unknown) => channel.fail(err)); // as for the curated part: never hang, never unhandled
     return { channel, done };
   }
 
