@@ -89,3 +89,50 @@ function logicalIdOf(stack: PrivacyPipelineStack, construct: { node: IConstruct[
   if (!resource) throw new Error(`${construct.node.path} has no default resource`);
   return stack.resolve((resource as unknown as { logicalId: string }).logicalId) as string;
 }
+
+/** cdk-nag findings of the on-demand endpoints and the erasure workflow, with their reasons. */
+export function acknowledgeOnDemandFindings(stack: PrivacyPipelineStack): void {
+  const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
+  const { buckets, onDemand, erasure } = stack;
+  const objects = (bucket: { node: IConstruct['node'] }) => `AwsSolutions-IAM5[Resource::<${logicalIdOf(stack, bucket)}.Arn>/*]`;
+
+  ack(
+    onDemand.runQuery.policy,
+    objects(buckets.ingest),
+    'ad-hoc releases read the retained raw objects of any dataset (<dataset>/...), GetObject only; the bucket policy fences raw reads to registered pipeline roles',
+  );
+  ack(
+    onDemand.runQuery.policy,
+    objects(buckets.aggregates),
+    'ad-hoc releases are published under data-driven keys (<dataset>/adhoc/<releaseId>.*) in the aggregates bucket only',
+  );
+  for (const b of [buckets.ingest, buckets.curated, buckets.quarantine, buckets.aggregates]) {
+    ack(
+      erasure.erase.policy,
+      objects(b),
+      "erasure finds a subject through lineage and subject indexes anywhere under <dataset>/ and rewrites or deletes those objects' versions; which keys is data-driven",
+    );
+  }
+  ack(
+    erasure.node.findChild('StateMachinePolicy'),
+    'AwsSolutions-IAM5[Resource::*]',
+    'CloudWatch Logs vended log delivery (logs:*LogDelivery, resource policies) and X-Ray trace submission do not support resource-level permissions',
+  );
+  ack(
+    erasure.starterDeadLetterQueue,
+    'AwsSolutions-SQS3',
+    'this queue is itself the dead-letter queue of the erasure starter pipe (alarmed on depth); a dead-letter queue of a dead-letter queue adds nothing',
+  );
+  for (const fn of [onDemand.runQuery, onDemand.reidentify, erasure.submit, erasure.erase]) {
+    ack(
+      fn.function,
+      'NIST.800.53.R5-LambdaDLQ',
+      'invoked synchronously only (IAM function URL or Step Functions task): failures return to the caller or to the workflow, which retries and records them; a function DLQ applies to asynchronous invocations',
+    );
+    ack(
+      fn.function,
+      'NIST.800.53.R5-LambdaInsideVPC',
+      'talks only to S3, DynamoDB and KMS over TLS with IAM authorisation and has no VPC resources; the data perimeter is enforced by key, bucket and IAM policies',
+    );
+  }
+}

@@ -1,12 +1,14 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DataBuckets } from './constructs/data-buckets.ts';
+import { ErasureWorkflow } from './constructs/erasure-workflow.ts';
 import { IngestPipeline, METRICS_NAMESPACE } from './constructs/ingest-pipeline.ts';
 import { Observability } from './constructs/observability.ts';
+import { OnDemandFunctions } from './constructs/on-demand-functions.ts';
 import { Personas } from './constructs/personas.ts';
 import { PipelineTables } from './constructs/pipeline-tables.ts';
 import { PrivacyKeys } from './constructs/privacy-keys.ts';
-import { acknowledgeNagFindings } from './nag-acknowledgements.ts';
+import { acknowledgeNagFindings, acknowledgeOnDemandFindings } from './nag-acknowledgements.ts';
 import type { PipelineSettings } from './pipeline-settings.ts';
 
 export interface PrivacyPipelineStackProps extends StackProps {
@@ -22,6 +24,10 @@ export class PrivacyPipelineStack extends Stack {
   readonly ingest: IngestPipeline;
   readonly personas: Personas;
   readonly observability: Observability;
+  /** Ad-hoc DP queries and re-identification (IAM function URLs). */
+  readonly onDemand: OnDemandFunctions;
+  /** GDPR erasure: request endpoint, starter pipe, Step Functions workflow. */
+  readonly erasure: ErasureWorkflow;
 
   constructor(scope: Construct, id: string, props: PrivacyPipelineStackProps) {
     super(scope, id, props);
@@ -53,6 +59,24 @@ export class PrivacyPipelineStack extends Stack {
       ...(settings.alarmEmail ? { alarmEmail: settings.alarmEmail } : {}),
     });
 
+    // On-demand endpoints and the erasure workflow (lib/constructs/on-demand-functions.ts, erasure-workflow.ts).
+    this.onDemand = new OnDemandFunctions(this, 'OnDemand', {
+      buckets: this.buckets,
+      tables: this.tables,
+      keys: this.keys,
+      stage: settings.stage,
+      queryInvokers: [this.personas.mlConsumer],
+      alarmTopic: this.observability.topic,
+    });
+    this.erasure = new ErasureWorkflow(this, 'Erasure', {
+      buckets: this.buckets,
+      tables: this.tables,
+      keys: this.keys,
+      stage: settings.stage,
+      complianceOfficer: this.personas.complianceOfficer,
+      alarmTopic: this.observability.topic,
+    });
+
     const outputs: Record<string, string> = {
       IngestBucketName: this.buckets.ingest.bucketName,
       CuratedBucketName: this.buckets.curated.bucketName,
@@ -63,9 +87,16 @@ export class PrivacyPipelineStack extends Stack {
       MlConsumerRoleArn: this.personas.mlConsumer.roleArn,
       ComplianceOfficerRoleArn: this.personas.complianceOfficer.roleArn,
       AlarmTopicArn: this.observability.topic.topicArn,
+      RunQueryUrl: this.onDemand.runQueryUrl.url,
+      ReidentifyUrl: this.onDemand.reidentifyUrl.url,
+      ReidentifierRoleArn: this.onDemand.reidentifier.roleArn,
+      SubmitErasureUrl: this.erasure.submitUrl.url,
+      ErasureStateMachineArn: this.erasure.stateMachine.stateMachineArn,
+      ErasureRequestsTableName: this.tables.erasureRequests.tableName,
     };
     for (const [outputId, value] of Object.entries(outputs)) new CfnOutput(this, outputId, { value });
 
     acknowledgeNagFindings(this);
+    acknowledgeOnDemandFindings(this);
   }
 }

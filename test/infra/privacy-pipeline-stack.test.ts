@@ -60,7 +60,19 @@ describe('PrivacyPipelineStack', () => {
       expect(deny).toMatchObject({
         Principal: { AWS: '*' },
         Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncrypt*']),
-        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [id(stack.ingest.role), 'Arn'] }] } },
+        // process-upload, and the on-demand functions that need tokens: ad-hoc queries, re-identification, erasure.
+        Condition: {
+          ArnNotEquals: {
+            'aws:PrincipalArn': [
+              stack.ingest.role,
+              stack.onDemand.runQuery.role,
+              stack.onDemand.reidentify.role,
+              stack.erasure.erase.role,
+            ].map((r) => ({
+              'Fn::GetAtt': [id(r), 'Arn'],
+            })),
+          },
+        },
       });
       // Near miss: the data key has no such fence (S3 and DynamoDB use it on behalf of callers).
       const dataKey = resources[id(stack.keys.dataKey)];
@@ -148,7 +160,12 @@ describe('PrivacyPipelineStack', () => {
         Object.values(resources).find(
           (r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: id(b) }),
         );
-      const fence = { 'aws:PrincipalArn': [{ 'Fn::GetAtt': [id(stack.ingest.role), 'Arn'] }] };
+      // process-upload, ad-hoc queries (they read raw rows) and erasure (it rewrites them); not re-identification or submission.
+      const fence = {
+        'aws:PrincipalArn': [stack.ingest.role, stack.onDemand.runQuery.role, stack.erasure.erase.role].map((r) => ({
+          'Fn::GetAtt': [id(r), 'Arn'],
+        })),
+      };
       const ingest = (must(policyOf(stack.buckets.ingest)).Properties.PolicyDocument as { Statement: unknown[] }).Statement;
       expect(ingest).toContainEqual(
         expect.objectContaining({
@@ -225,7 +242,8 @@ describe('PrivacyPipelineStack', () => {
         KmsMasterKeyId: { 'Fn::GetAtt': [id(stack.keys.messageKey), 'Arn'] },
         MessageRetentionPeriod: 1209600,
       });
-      template.resourceCountIs('AWS::SQS::QueuePolicy', 2);
+      // The upload queue, its DLQ, and the erasure starter's DLQ.
+      template.resourceCountIs('AWS::SQS::QueuePolicy', 3);
       template.allResourcesProperties('AWS::SQS::QueuePolicy', {
         PolicyDocument: {
           Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
@@ -333,7 +351,8 @@ describe('PrivacyPipelineStack', () => {
 
   describe('observability', () => {
     it('alarms on DLQ depth, backlog, errors, throttles and quarantine rate, all to the encrypted topic', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+      // 5 for the ingest path; errors and throttles of the 4 on-demand functions; 3 for the erasure workflow.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 4 * 2 + 3);
       template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [id(stack.keys.messageKey), 'Arn'] } });
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: id(stack.observability.topic) }] });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
