@@ -16,6 +16,13 @@ export interface HeaderMapping {
 
 const MAX_NAMES_LISTED = 20;
 
+/**
+ * Longest value tested against a contract `pattern`. JavaScript regexes backtrack, and patterns
+ * without nested quantifiers can still be polynomial (`^\d+-?\d+$` is quadratic): a hostile
+ * 1 MiB cell would stall the run for minutes. Longer values fail the rule (fail closed).
+ */
+export const MAX_PATTERN_INPUT = 1024;
+
 function listNames(names: readonly string[]): string {
   const shown = names.slice(0, MAX_NAMES_LISTED).map((n) => `'${n}'`);
   return names.length > MAX_NAMES_LISTED ? `${shown.join(', ')} and ${names.length - MAX_NAMES_LISTED} more` : shown.join(', ');
@@ -191,7 +198,14 @@ export function createRowValidator(contract: DatasetContract, columns: readonly 
           issues = append(issues, issue(n, c, 'min-length', `shorter than ${c.minLength} characters`));
         if (c.maxLength !== undefined && s.length > c.maxLength)
           issues = append(issues, issue(n, c, 'max-length', `longer than ${c.maxLength} characters`));
-        if (c.pattern !== undefined && !c.pattern.test(s)) issues = append(issues, issue(n, c, 'pattern', 'does not match the pattern'));
+        if (c.pattern !== undefined) {
+          if (s.length > MAX_PATTERN_INPUT)
+            issues = append(
+              issues,
+              issue(n, c, 'pattern', `longer than ${MAX_PATTERN_INPUT} characters, too long to check against the pattern`),
+            );
+          else if (!c.pattern.test(s)) issues = append(issues, issue(n, c, 'pattern', 'does not match the pattern'));
+        }
         if (c.format !== undefined && !c.format(s)) issues = append(issues, issue(n, c, 'format', `not a valid ${c.formatName}`));
       }
       if (issues !== undefined) return issues;
