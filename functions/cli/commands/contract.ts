@@ -10,6 +10,7 @@ import { formatFromKey } from '../../core/codecs/file-format.ts';
 import { contractJsonSchema } from '../../core/contract/contract-schema.ts';
 import { inferContract } from '../../core/contract/infer-contract.ts';
 import { parseContract, serializeContract } from '../../core/contract/parse-contract.ts';
+import { checkHeaderNames } from '../../core/detect/check-header-names.ts';
 import { UsageError } from '../../core/errors.ts';
 import type { Row } from '../../core/types.ts';
 import type { CliContext } from '../cli-context.ts';
@@ -28,7 +29,11 @@ export function registerContract(program: Command, ctx: CliContext): void {
       const path = resolve(ctx.io.cwd, file);
       if (!existsSync(path)) throw new UsageError(`${file}: no such file`, { file });
       const hinted = formatFromKey(file);
-      const table = await decodeTable(createReadStream(path), { fileName: file, ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}) });
+      const table = await decodeTable(createReadStream(path), {
+        fileName: file,
+        ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}),
+      });
+      checkHeaderNames(table.columns, file); // a contract naming columns after someone's email would be kept in plain text
       const sample: Row[] = [];
       for await (const row of table.rows) {
         sample.push(row);
@@ -48,7 +53,9 @@ export function registerContract(program: Command, ctx: CliContext): void {
     .argument('<file>')
     .action(async (file: string) => {
       const c = parseContract(await readFile(resolve(ctx.io.cwd, file), 'utf8'), file);
-      ctx.out(`${file}: valid contract for dataset '${c.dataset}' (version ${c.version}, ${c.columns.length} columns, ${c.aggregates.length} DP queries)`);
+      ctx.out(
+        `${file}: valid contract for dataset '${c.dataset}' (version ${c.version}, ${c.columns.length} columns, ${c.aggregates.length} DP queries)`,
+      );
     });
   contract
     .command('put')

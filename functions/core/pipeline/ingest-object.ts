@@ -17,6 +17,7 @@ import { DEFAULT_PRIVACY_BUDGET, type DatasetContract } from '../contract/contra
 import { inferContract } from '../contract/infer-contract.ts';
 import { contractHash, parseContract } from '../contract/parse-contract.ts';
 import { checkHeader, createRowValidator } from '../contract/row-validator.ts';
+import { checkHeaderNames } from '../detect/check-header-names.ts';
 import { classifyColumns } from '../detect/classify-columns.ts';
 import { inferQuasiIdentifiers, KAnonymityCounter } from '../detect/k-anonymity.ts';
 import { Aggregator, budgetFor, releaseAggregates, validateQueries } from '../dp/aggregator.ts';
@@ -196,6 +197,7 @@ class IngestRun {
     });
     this.format = table.format;
     const columns = table.columns;
+    checkHeaderNames(columns, input.key);
 
     // Bounded sample: contract inference and column classification look at the first rows only.
     const rowIterator = table.rows[Symbol.asyncIterator]();

@@ -8,6 +8,7 @@ import { formatFromKey } from '../codecs/file-format.ts';
 import type { DatasetContract } from '../contract/contract-schema.ts';
 import { inferContract } from '../contract/infer-contract.ts';
 import { createRowValidator } from '../contract/row-validator.ts';
+import { checkHeaderNames } from '../detect/check-header-names.ts';
 import { classifyColumns } from '../detect/classify-columns.ts';
 import { inferQuasiIdentifiers, KAnonymityCounter } from '../detect/k-anonymity.ts';
 import { createTextScanner } from '../detect/text-scanner.ts';
@@ -34,7 +35,11 @@ export async function scanTable(
   opts: { fileName: string; dataset: string; contract?: DatasetContract; policy: Policy; sampleRows: number; defaultRegion: string },
 ): Promise<ScanReport> {
   const hinted = formatFromKey(opts.fileName);
-  const table = await decodeTable(body, { fileName: opts.fileName, ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}) });
+  const table = await decodeTable(body, {
+    fileName: opts.fileName,
+    ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}),
+  });
+  checkHeaderNames(table.columns, opts.fileName);
   const sample: Row[] = [];
   for await (const row of table.rows) {
     sample.push(row);
@@ -51,7 +56,10 @@ export async function scanTable(
   }
   const samples = table.columns.map((name, i) => ({
     name,
-    values: valid.map((r) => r.cells[i]).filter((v) => v !== null && v !== undefined && v !== '').map(String),
+    values: valid
+      .map((r) => r.cells[i])
+      .filter((v) => v !== null && v !== undefined && v !== '')
+      .map(String),
   }));
   const region = contract.defaultRegion ?? opts.defaultRegion;
   const plan = classifyColumns(samples, { contract, policy: opts.policy, defaultRegion: region });
@@ -60,7 +68,8 @@ export async function scanTable(
   plan.forEach((d, i) => {
     if (!d.freeText) return;
     const counts = new Map<EntityType, number>();
-    for (const value of samples[i]?.values ?? []) for (const s of scanner.scan(value)) counts.set(s.entity, (counts.get(s.entity) ?? 0) + 1);
+    for (const value of samples[i]?.values ?? [])
+      for (const s of scanner.scan(value)) counts.set(s.entity, (counts.get(s.entity) ?? 0) + 1);
     for (const [entity, count] of counts) spans.push({ column: d.column, entity, count });
   });
   const qis = contract.quasiIdentifiers ?? inferQuasiIdentifiers(plan);
