@@ -9,6 +9,7 @@ import { createCliContext, type CliContext, type CliIo } from './cli-context.ts'
 import { registerAggregates } from './commands/aggregates.ts';
 import { registerContract } from './commands/contract.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerDev } from './commands/dev.ts';
 import { registerErase } from './commands/erase.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerLineage } from './commands/lineage.ts';
@@ -46,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerErase(program, ctx);
   registerReidentify(program, ctx);
   registerDemo(program, ctx);
+  registerDev(program, ctx);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
   return program;
 }

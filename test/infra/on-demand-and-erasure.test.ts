@@ -11,6 +11,12 @@ import { DEFAULT_SETTINGS } from '../../lib/pipeline-settings.ts';
 import { PrivacyPipelineStack } from '../../lib/privacy-pipeline-stack.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+/** A value that must be there (a missing resource fails the test here, not later). */
+function must<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('missing');
+  return value;
+}
+
 type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown> };
 
 describe('on-demand endpoints and the erasure workflow', () => {
@@ -40,7 +46,7 @@ describe('on-demand endpoints and the erasure workflow', () => {
         .flatMap((g) => g.roles),
     );
   const policyOf = (fn: { policy: { node: { defaultChild?: unknown } } }) =>
-    (resources[id(fn.policy)]?.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    (must(resources[id(fn.policy)]).Properties.PolicyDocument as { Statement: Statement[] }).Statement;
 
   beforeAll(() => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -158,14 +164,15 @@ describe('on-demand endpoints and the erasure workflow', () => {
   describe('state machine', () => {
     const definition = () => {
       const sm = resources[id(stack.erasure.stateMachine)];
-      const parts = (sm?.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      const parts = (must(sm).Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
       // Tokens (ARNs, table names) only ever sit inside JSON strings.
       return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as {
         StartAt: string;
         States: Record<string, Record<string, unknown>>;
       };
     };
-    const iteration = () => (definition().States.EachRequest?.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
+    const iteration = () =>
+      (must(definition().States.EachRequest).ItemProcessor as { States: Record<string, Record<string, unknown>> }).States;
 
     it('is a standard workflow with X-Ray and full logging (no execution data) to a log group encrypted with the data key', () => {
       expect(resources[id(stack.erasure.stateMachine)]?.Properties).toMatchObject({
@@ -196,7 +203,7 @@ describe('on-demand endpoints and the erasure workflow', () => {
         'Skipped',
       ]);
       expect(s.MarkRunning).toMatchObject({ Type: 'Task', Next: 'EraseSubjectStep' });
-      expect((s.MarkRunning?.Parameters as Record<string, unknown>).ConditionExpression).toBe('#s = :submitted');
+      expect((must(s.MarkRunning).Parameters as Record<string, unknown>).ConditionExpression).toBe('#s = :submitted');
       expect(s.MarkRunning?.Catch).toEqual([
         { ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'Skipped' },
       ]);
@@ -204,7 +211,7 @@ describe('on-demand endpoints and the erasure workflow', () => {
         Next: 'RecordCertificate',
         Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MarkFailed' }],
       });
-      expect((s.RecordCertificate?.Parameters as Record<string, string>).UpdateExpression).toContain('REMOVE payload');
+      expect((must(s.RecordCertificate).Parameters as Record<string, string>).UpdateExpression).toContain('REMOVE payload');
       expect(s.MarkFailed?.Next).toBe('Failed');
       // The execution fails (and alarms) when any request failed.
       expect(d.States.AnyFailed).toMatchObject({
@@ -229,7 +236,7 @@ describe('on-demand endpoints and the erasure workflow', () => {
       // Near miss: a failed verification is not retried.
       expect(retry.some((r) => r.ErrorEquals.includes('ErasureVerificationError') || r.ErrorEquals.includes('States.ALL'))).toBe(false);
       for (const name of ['MarkRunning', 'RecordCertificate', 'MarkFailed']) {
-        expect((iteration()[name]?.Retry as { ErrorEquals: string[] }[])[0]?.ErrorEquals).toContain('DynamoDB.ThrottlingException');
+        expect((must(iteration()[name]).Retry as { ErrorEquals: string[] }[])[0]?.ErrorEquals).toContain('DynamoDB.ThrottlingException');
       }
     });
 
@@ -271,7 +278,7 @@ describe('on-demand endpoints and the erasure workflow', () => {
       });
       const filter = JSON.parse(
         (
-          (pipe?.SourceParameters as { FilterCriteria: { Filters: { Pattern: string }[] } }).FilterCriteria.Filters[0] as {
+          (must(pipe).SourceParameters as { FilterCriteria: { Filters: { Pattern: string }[] } }).FilterCriteria.Filters[0] as {
             Pattern: string;
           }
         ).Pattern,
