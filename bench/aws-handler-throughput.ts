@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { InitializeMiddleware, MetadataBearer } from '@smithy/types';
 import type { Context, S3Event, SQSEvent } from 'aws-lambda';
 import { awsClients } from '../functions/adapters/aws/aws-ports.ts';
 import { createStackTables, encodeS3EventKey, installFakeKms, startDynalite, startS3rver, TEST_REGION } from '../test/support/emulators.ts';
@@ -94,16 +95,16 @@ async function main(): Promise<void> {
   const { handler } = await import('../functions/handlers/process-upload.ts');
   // Count the handler's requests per service and operation.
   const calls = new Map<string, number>();
-  for (const [service, client] of Object.entries({ s3: awsClients().s3, dynamodb: awsClients().dynamodb })) {
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const op = `${service}:${String((context as { commandName?: string }).commandName ?? '?').replace(/Command$/, '')}`;
-        calls.set(op, (calls.get(op) ?? 0) + 1);
-        return next(args);
-      },
-      { step: 'initialize', name: 'benchCount' },
-    );
-  }
+  const counting =
+    (service: string): InitializeMiddleware<object, MetadataBearer> =>
+    (next, context) =>
+    async (args) => {
+      const op = `${service}:${String(context.commandName ?? '?').replace(/Command$/, '')}`;
+      calls.set(op, (calls.get(op) ?? 0) + 1);
+      return next(args);
+    };
+  awsClients().s3.middlewareStack.add(counting('s3'), { step: 'initialize', name: 'benchCount' });
+  awsClients().dynamodb.middlewareStack.add(counting('dynamodb'), { step: 'initialize', name: 'benchCount' });
 
   await s3.client.send(new PutObjectCommand({ Bucket: BUCKETS.ingest, Key: '_contracts/customers.contract.yaml', Body: CONTRACT }));
   const { csv, rows } = generate(SIZE_MB * 1024 * 1024);
