@@ -107,3 +107,12 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof PrivacyPipelineError) return !err.permanent;
   return true;
 }
+
+/**
+ * A chunk of a parallel run did not end at a record boundary or held another number of rows
+ * than planned: the chunk plan and the decoder disagree, so the run falls back to one
+ * sequential pass. Not permanent: if it ever escapes, a retry is right, not a quarantine.
+ */
+export class ChunkBoundaryError extends PrivacyPipelineError {
+  override readonly permanent = false;
+}

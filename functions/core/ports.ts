@@ -53,6 +53,12 @@ export interface ObjectStore {
   listVersions(bucket: BucketRole, prefix: string): AsyncIterable<ObjectVersionInfo>;
   /** Without versionId: a delete marker (or plain delete in unversioned stores). With it: that version is gone for good. */
   delete(bucket: BucketRole, key: string, opts?: { versionId?: string }): Promise<void>;
+  /**
+   * Bytes [start, end) of the object (end exclusive, clamped to its size; the size is in
+   * `head`), without reading the rest: Parquet footers and row groups, chunks of parallel runs.
+   * Optional: without it, readers fall back to `get`. Throws ObjectNotFoundError when absent.
+   */
+  readRange?(bucket: BucketRole, key: string, start: number, end: number, opts?: { versionId?: string }): Promise<Uint8Array>;
 }
 
 // ---------------------------------------------------------------- keys

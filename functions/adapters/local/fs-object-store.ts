@@ -133,6 +133,38 @@ export class FsObjectStore implements ObjectStore {
     return { info: toInfo(bucket, manifest), body: this.decryptBody(bucket, key, dir, manifest) };
   }
 
+  /**
+   * Bytes [start, end) of an object: only the frames that cover the range are read and
+   * decrypted (each authenticated with its index, and the final one with the size and digest),
+   * so a Parquet footer or one chunk of a parallel run costs its own size, not the object's.
+   */
+  async readRange(bucket: BucketRole, key: string, start: number, end: number, opts: { versionId?: string } = {}): Promise<Uint8Array> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new UsageError('invalid byte range', { bucket, rule: 'range' });
+    }
+    const dir = this.keyDir(bucket, key);
+    const manifest = await this.manifestFor(bucket, key, dir, opts.versionId);
+    const stop = Math.min(end, manifest.size);
+    if (start >= stop) return new Uint8Array(0);
+    const opened = await this.openEncrypted(bucket, key, dir, manifest);
+    try {
+      const { frameSize } = opened;
+      const first = Math.floor(start / frameSize);
+      const last = Math.floor((stop - 1) / frameSize);
+      const out = Buffer.allocUnsafe(stop - start);
+      const frameBuf = Buffer.allocUnsafe(frameSize + TAG);
+      for (let i = first; i <= last; i++) {
+        const plain = await opened.frame(i, frameBuf);
+        const from = Math.max(start, i * frameSize) - i * frameSize;
+        const to = Math.min(stop, (i + 1) * frameSize) - i * frameSize;
+        plain.copy(out, i * frameSize + from - start, from, to);
+      }
+      return out;
+    } finally {
+      await opened.close();
+    }
+  }
+
   async head(bucket: BucketRole, key: string): Promise<ObjectInfo | undefined> {
     const manifest = await latestManifest(this.keyDir(bucket, key));
     checkLocation(bucket, key, manifest);
@@ -342,6 +374,106 @@ export class FsObjectStore implements ObjectStore {
       key.fill(0);
       dataKey.plaintext.fill(0);
       await fh.close();
+    }
+  }
+
+  /** The manifest of a readable version (latest when no version id is given). */
+  private async manifestFor(bucket: BucketRole, key: string, dir: string, versionId: string | undefined): Promise<Manifest> {
+    let manifest: Manifest | undefined;
+    if (versionId !== undefined) {
+      checkVersionId(versionId);
+      manifest = await readManifest(dir, versionId);
+    } else {
+      manifest = await latestManifest(dir);
+    }
+    checkLocation(bucket, key, manifest);
+    if (manifest === undefined || manifest.deleteMarker) {
+      throw new ObjectNotFoundError(`object ${bucket}/${key} not found`, { bucket, key, ...(versionId ? { versionId } : {}) });
+    }
+    return manifest;
+  }
+
+  /**
+   * Opens an object file for random access to its frames: checks the header, unwraps the data
+   * key, and checks that the file holds exactly the frames the manifest's size implies.
+   */
+  private async openEncrypted(
+    bucket: BucketRole,
+    key: string,
+    dir: string,
+    manifest: Manifest,
+  ): Promise<{ frameSize: number; frame(i: number, buf: Buffer): Promise<Buffer>; close(): Promise<void> }> {
+    const where = { bucket, key, versionId: manifest.versionId };
+    const corrupt = (rule: string): IntegrityError =>
+      new IntegrityError(`object ${bucket}/${key} failed integrity check (${rule})`, { ...where, rule });
+    let fh: FileHandle;
+    try {
+      fh = await open(path.join(dir, `${manifest.versionId}.bin`), 'r');
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') throw new ObjectNotFoundError(`object ${bucket}/${key} not found`, where);
+      throw err;
+    }
+    let dataKey: Buffer | undefined;
+    try {
+      const fileSize = (await fh.stat()).size;
+      const preludeHead = await readAt(fh, 0, 8);
+      if (preludeHead.length < 8 || !preludeHead.subarray(0, 4).equals(MAGIC)) throw corrupt('header');
+      const headerLen = preludeHead.readUInt32BE(4);
+      if (headerLen > MAX_HEADER || 8 + headerLen > fileSize) throw corrupt('header');
+      const headerBytes = await readAt(fh, 8, headerLen);
+      const header = parseHeader(headerBytes);
+      if (header === undefined) throw corrupt('header');
+      if (header.context.bucket !== bucket || header.context.key !== key) throw corrupt('object-location');
+      if (!ETAG_RE.test(manifest.etag)) throw corrupt('manifest');
+      const headerHash = createHash('sha256').update(preludeHead).update(headerBytes).digest();
+      const frameSize = header.frameSize;
+      const frames = manifest.size === 0 ? 1 : Math.ceil(manifest.size / frameSize);
+      const dataStart = 8 + headerLen;
+      // A range read cannot hash the whole plaintext: the frame count must match the size instead.
+      if (fileSize - dataStart !== manifest.size + frames * TAG) throw corrupt('truncated');
+      try {
+        dataKey = Buffer.from(await this.keys.decryptDataKey(Buffer.from(header.wrappedKey, 'base64'), { ...header.context, bucket, key }));
+      } catch (err) {
+        if (err instanceof KeyError)
+          throw new IntegrityError(
+            `object ${bucket}/${key} failed integrity check (data-key)`,
+            { ...where, rule: 'data-key' },
+            { cause: err },
+          );
+        throw err;
+      }
+      const noncePrefix = Buffer.from(header.noncePrefix, 'base64');
+      const finalAad = { size: manifest.size, digest: Buffer.from(manifest.etag, 'hex') };
+      const full = frameSize + TAG;
+      const k = dataKey;
+      const handle = fh;
+      return {
+        frameSize,
+        async frame(i: number, buf: Buffer): Promise<Buffer> {
+          const last = i === frames - 1;
+          const len = last ? manifest.size - i * frameSize + TAG : full;
+          const cipherText = buf.subarray(0, len);
+          if ((await readInto(handle, cipherText, dataStart + i * full)) !== len) throw corrupt('truncated');
+          try {
+            const decipher = createDecipheriv('aes-256-gcm', k, nonce(noncePrefix, i));
+            decipher.setAAD(frameAad(headerHash, i, last ? finalAad : undefined));
+            decipher.setAuthTag(cipherText.subarray(len - TAG));
+            const plain = decipher.update(cipherText.subarray(0, len - TAG));
+            decipher.final();
+            return plain;
+          } catch {
+            throw corrupt(last ? 'final-frame' : 'frame');
+          }
+        },
+        async close(): Promise<void> {
+          k.fill(0);
+          await handle.close();
+        },
+      };
+    } catch (err) {
+      dataKey?.fill(0);
+      await fh.close();
+      throw err;
     }
   }
 

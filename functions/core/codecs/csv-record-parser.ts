@@ -51,6 +51,11 @@ export class CsvRecordParser {
     if (this.carry.length > this.maxRecordChars) this.onTooLong();
   }
 
+  /** Characters of an incomplete record waiting for more text (0 right after a record's line break). */
+  get pendingChars(): number {
+    return this.carry.length + this.pendingLength;
+  }
+
   /** Parses what is left at end of input (a last record without a line break, or an unterminated quote). */
   end(sink: CsvRecordSink): void {
     const buf = this.carry + this.pending.join('');

@@ -3,10 +3,13 @@
  * stream of rows. File-level problems throw InvalidFileError (from decodeTable while the header is
  * read, or later from the rows iterator); row-level problems ride on the row as `issue` + `raw`.
  */
+import { ChunkBoundaryError } from '../errors.ts';
 import type { Cell, Compression, DataFormat, Row } from '../types.ts';
 import { CsvRecordParser, firstRecordEnd, sniffDelimiter } from './csv-record-parser.ts';
 import type { FileFormat } from './file-format.ts';
 import { formatFromKey } from './file-format.ts';
+import { decodeParquet, type RandomAccess } from './parquet-table.ts';
+import type { ParquetColumnType } from './parquet-types.ts';
 import { fileError, openTextSource, type TextSource } from './text-source.ts';
 
 /** Limits that keep hostile files from exhausting memory or CPU. Record sizes count UTF-16 units. */
@@ -33,6 +36,24 @@ export interface DecodedTable {
   readonly format: FileFormat;
   readonly columns: readonly string[];
   readonly rows: AsyncIterable<Row>;
+  /** Parquet: each column's type, which the encoder writes back for columns that pass through. */
+  readonly columnTypes?: readonly ParquetColumnType[];
+  /** Parquet: rows and compressed bytes of each row group (the chunks of parallel runs). */
+  readonly rowGroups?: readonly { readonly rows: number; readonly bytes: number }[];
+}
+
+/** Options for decoding one chunk of a file (parallel runs), or a Parquet file. */
+export interface DecodeChunkOptions {
+  /** Number of the first data row (default 1). */
+  readonly firstRowNumber?: number;
+  /** JSON Lines: the columns (decided on the whole file's first lines), instead of inferring them. */
+  readonly columns?: readonly string[];
+  /** CSV: the text must end right after a record; otherwise ChunkBoundaryError. */
+  readonly requireRecordEnd?: boolean;
+  /** Parquet: random access to the object (without it, the body is read into memory). */
+  readonly random?: RandomAccess;
+  /** Parquet: only these row groups [first, end). */
+  readonly rowGroups?: readonly [number, number];
 }
 
 /** JSON Lines columns are the keys seen in this many first lines. */
@@ -47,21 +68,20 @@ export async function decodeTable(
     compression?: Compression;
     limits?: Partial<DecodeLimits>;
     onBytes?: (compressedBytesRead: number) => void;
-  },
+  } & DecodeChunkOptions,
 ): Promise<DecodedTable> {
   const { fileName } = opts;
   const limits: DecodeLimits = { ...DEFAULT_DECODE_LIMITS, ...opts.limits };
   const declared = opts.format ?? formatFromKey(fileName)?.format;
-  if (declared === 'parquet') {
-    // Parquet needs random access ({ byteLength, slice(start, end) }); it gets its own branch here.
-    throw fileError(fileName, 'unsupported-format', 'is Parquet, which this version cannot decode yet');
-  }
+  if (declared === 'parquet') return decodeParquetTable(body, opts);
   // opts.compression is only a hint: the magic bytes decide.
   const source = await openTextSource(body, { fileName, limits, onBytes: opts.onBytes });
   const reader = new TextReader(source);
   try {
     const format = declared ?? (await sniffFormat(reader));
-    return await (format === 'jsonl' ? decodeJsonl(reader, source, fileName, limits) : decodeCsv(reader, source, fileName, limits));
+    return await (format === 'jsonl'
+      ? decodeJsonl(reader, source, fileName, limits, opts)
+      : decodeCsv(reader, source, fileName, limits, opts));
   } catch (err) {
     await reader.close().catch(() => {});
     throw err;
@@ -93,6 +113,44 @@ class TextReader {
     this.closed = true;
     await this.source.chunks.return?.();
   }
+}
+
+/** The format of every Parquet table (no text dialect). */
+export const PARQUET_FORMAT: FileFormat = Object.freeze({
+  format: 'parquet',
+  compression: 'none',
+  delimiter: ',',
+  bom: false,
+  lineEnding: '\n',
+});
+
+async function decodeParquetTable(
+  body: AsyncIterable<Uint8Array>,
+  opts: { fileName: string; onBytes?: (n: number) => void } & DecodeChunkOptions,
+): Promise<DecodedTable> {
+  let random = opts.random;
+  if (random) {
+    // The body is not needed: release it (an S3 socket, a file handle).
+    await (body as AsyncGenerator<Uint8Array>).return?.(undefined);
+  } else {
+    // No random access: the whole file in memory (small files, stores without range reads).
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for await (const b of body) {
+      parts.push(b);
+      n += b.length;
+      opts.onBytes?.(n);
+    }
+    const all = Buffer.concat(parts);
+    random = { size: all.length, read: async (start, end) => all.subarray(start, end) };
+  }
+  const table = await decodeParquet(random, {
+    fileName: opts.fileName,
+    ...(opts.rowGroups ? { rowGroups: opts.rowGroups } : {}),
+    ...(opts.firstRowNumber !== undefined ? { firstRowNumber: opts.firstRowNumber } : {}),
+  });
+  checkNames(table.columns, opts.fileName);
+  return { format: PARQUET_FORMAT, columns: table.columns, rows: table.rows, columnTypes: table.columnTypes, rowGroups: table.rowGroups };
 }
 
 async function sniffFormat(reader: TextReader): Promise<DataFormat> {
@@ -152,7 +210,13 @@ class BufferedRows implements AsyncIterableIterator<Row> {
 
 // ------------------------------------------------------------------ CSV
 
-async function decodeCsv(reader: TextReader, source: TextSource, fileName: string, limits: DecodeLimits): Promise<DecodedTable> {
+async function decodeCsv(
+  reader: TextReader,
+  source: TextSource,
+  fileName: string,
+  limits: DecodeLimits,
+  chunk: DecodeChunkOptions,
+): Promise<DecodedTable> {
   const tooLong = (): never => {
     throw fileError(fileName, 'record-too-long', `has a record longer than ${limits.maxRecordBytes} characters (an unclosed quote?)`, {
       limit: limits.maxRecordBytes,
@@ -184,7 +248,7 @@ async function decodeCsv(reader: TextReader, source: TextSource, fileName: strin
   const parser = new CsvRecordParser(delimiter, limits.maxRecordBytes, tooLong);
   let header: string[] | undefined;
   let width = 0;
-  let rowNumber = 0;
+  let rowNumber = (chunk.firstRowNumber ?? 1) - 1;
   let out: Row[] = [];
   const maxCell = limits.maxCellLength;
   const sink = (fields: string[], malformed: boolean, buf: string, start: number, end: number): void => {
@@ -235,9 +299,15 @@ async function decodeCsv(reader: TextReader, source: TextSource, fileName: strin
       if (ended) return false;
       const text = await reader.next();
       if (text === undefined) {
+        if (chunk.requireRecordEnd && parser.pendingChars > 0) {
+          throw new ChunkBoundaryError(`${fileName}: the chunk does not end at a record boundary`, {
+            file: fileName,
+            rule: 'chunk-boundary',
+          });
+        }
         parser.end(sink);
         ended = true;
-        return false;
+        return out.length > 0;
       }
       parser.push(text, sink);
     }
@@ -278,7 +348,13 @@ interface PendingLine {
   readonly error?: 'json-parse' | 'json-not-object';
 }
 
-async function decodeJsonl(reader: TextReader, source: TextSource, fileName: string, limits: DecodeLimits): Promise<DecodedTable> {
+async function decodeJsonl(
+  reader: TextReader,
+  source: TextSource,
+  fileName: string,
+  limits: DecodeLimits,
+  chunk: DecodeChunkOptions,
+): Promise<DecodedTable> {
   const lines = new LineSplitter(limits.maxRecordBytes, () => {
     throw fileError(fileName, 'record-too-long', `has a line longer than ${limits.maxRecordBytes} characters`, {
       limit: limits.maxRecordBytes,
@@ -289,6 +365,10 @@ async function decodeJsonl(reader: TextReader, source: TextSource, fileName: str
   const pending: PendingLine[] = [];
   const keys = new Map<string, number>();
   let ended = false;
+  if (chunk.columns) {
+    // A chunk of a parallel run: the columns were read from the whole file's first lines.
+    for (const c of chunk.columns) keys.set(c, keys.size);
+  }
   const collect = (line: string): void => {
     if (isBlank(line)) return;
     let value: unknown;
@@ -308,7 +388,7 @@ async function decodeJsonl(reader: TextReader, source: TextSource, fileName: str
     for (const k in value) if (!keys.has(k)) keys.set(k, keys.size);
     pending.push({ line, value });
   };
-  while (pending.length < JSONL_COLUMN_SAMPLE && !ended) {
+  while (!chunk.columns && pending.length < JSONL_COLUMN_SAMPLE && !ended) {
     const text = await reader.next();
     if (text === undefined) {
       ended = true;
@@ -321,7 +401,7 @@ async function decodeJsonl(reader: TextReader, source: TextSource, fileName: str
       else lines.unconsumed(line);
     });
   }
-  if (pending.length === 0) throw fileError(fileName, 'empty-file', 'is empty (no JSON lines)');
+  if (pending.length === 0 && !chunk.columns) throw fileError(fileName, 'empty-file', 'is empty (no JSON lines)');
   if (keys.size === 0) throw fileError(fileName, 'empty-file', 'has no JSON object with fields in its first lines');
   if (keys.size > limits.maxColumns) {
     throw fileError(fileName, 'too-many-columns', `has ${keys.size} distinct fields, the limit is ${limits.maxColumns}`, {
@@ -343,7 +423,7 @@ async function decodeJsonl(reader: TextReader, source: TextSource, fileName: str
   };
 
   const toRow = new JsonRowBuilder(columns, keys, limits);
-  let rowNumber = 0;
+  let rowNumber = (chunk.firstRowNumber ?? 1) - 1;
   const first: Row[] = [];
   for (const p of pending) {
     rowNumber++;

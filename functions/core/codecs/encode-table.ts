@@ -8,6 +8,8 @@ import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Cell } from '../types.ts';
 import type { FileFormat } from './file-format.ts';
+import { encodeParquet } from './parquet-table.ts';
+import type { ParquetColumnType } from './parquet-types.ts';
 
 /** Counters of one encoding; final once the byte stream has ended. */
 export interface EncodeStats {
@@ -34,9 +36,20 @@ export function encodeTable(
   columns: readonly string[],
   rows: AsyncIterable<readonly Cell[]>,
   format: FileFormat,
-  opts: { neutraliseFormulas?: boolean } = {},
+  opts: {
+    neutraliseFormulas?: boolean;
+    /** Parquet: each column's type (undefined entries, or no array at all: inferred from the values). */
+    columnTypes?: readonly (ParquetColumnType | undefined)[];
+  } = {},
 ): { bytes: AsyncIterable<Uint8Array>; stats(): EncodeStats } {
   const stats: EncodeStats = { rows: 0, bytes: 0, formulaCellsNeutralised: 0 };
+  if (format.format === 'parquet') {
+    // A binary columnar format no spreadsheet runs formulas from: nothing to neutralise.
+    const bytes = encodeParquet(columns, rows, opts.columnTypes, () => {
+      stats.rows++;
+    });
+    return { bytes: counted(bytes, stats), stats: () => ({ ...stats }) };
+  }
   let text: AsyncIterable<string>;
   if (format.format === 'csv') {
     text = csvText(columns, rows, format, opts.neutraliseFormulas ?? true, stats);

@@ -126,9 +126,24 @@ export class SubjectIndexBuilder {
 
   /** Adds every token of another builder (e.g. the chunks of a parallel run). */
   merge(other: SubjectIndexBuilder): void {
-    const t = other.table;
-    for (let i = 0; i < t.length; i++) {
-      const v = t[i] as number;
+    this.mergeState(other.table);
+  }
+
+  /** The distinct token hashes, to move a partial index between threads or processes (8 bytes a token). */
+  toState(): Float64Array {
+    const out = new Float64Array(this.size);
+    let k = 0;
+    for (let i = 0; i < this.table.length; i++) {
+      const v = this.table[i] as number;
+      if (v !== 0) out[k++] = v;
+    }
+    return out;
+  }
+
+  /** Adds the hashes of another builder's toState(). */
+  mergeState(hashes: Float64Array): void {
+    for (let i = 0; i < hashes.length; i++) {
+      const v = hashes[i] as number;
       if (v !== 0) this.insert(v);
     }
   }
@@ -137,7 +152,9 @@ export class SubjectIndexBuilder {
   finish(): Uint8Array {
     const n = this.size;
     if (n > MAX_TOKENS) {
-      throw new UsageError(`subject index holds ${n} tokens, more than the ${MAX_TOKENS} one index supports`, { rule: 'subject-index-size' });
+      throw new UsageError(`subject index holds ${n} tokens, more than the ${MAX_TOKENS} one index supports`, {
+        rule: 'subject-index-size',
+      });
     }
     const k = riceParameter(this.falsePositiveRate);
     const range = n * 2 ** k;
@@ -327,13 +344,16 @@ function corrupt(rule: string, message: string): InvalidFileError {
 
 /** Parses and verifies a serialized index once, for many queries. Throws InvalidFileError on corrupt or foreign bytes. */
 export function readSubjectIndex(bytes: Uint8Array): SubjectIndexReader {
-  if (bytes.byteLength < HEADER_BYTES) throw corrupt('subject-index-truncated', `${bytes.byteLength} bytes, shorter than the ${HEADER_BYTES}-byte header`);
+  if (bytes.byteLength < HEADER_BYTES)
+    throw corrupt('subject-index-truncated', `${bytes.byteLength} bytes, shorter than the ${HEADER_BYTES}-byte header`);
   if (MAGIC.some((b, i) => bytes[i] !== b)) throw corrupt('subject-index-magic', 'missing the PPSI magic (foreign or encrypted bytes?)');
-  if (bytes[4] !== FORMAT_VERSION) throw corrupt('subject-index-version', `format version ${bytes[4]} is not supported (expected ${FORMAT_VERSION})`);
+  if (bytes[4] !== FORMAT_VERSION)
+    throw corrupt('subject-index-version', `format version ${bytes[4]} is not supported (expected ${FORMAT_VERSION})`);
   if (bytes[5] !== STRUCTURE_GCS) throw corrupt('subject-index-structure', `structure ${bytes[5]} is not supported`);
   if (bytes[6] !== HASH_MURMUR53) throw corrupt('subject-index-hash', `hash function ${bytes[6]} is not supported`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (checksum(bytes) !== view.getUint32(20, true)) throw corrupt('subject-index-checksum', 'checksum mismatch (corrupted or truncated bytes)');
+  if (checksum(bytes) !== view.getUint32(20, true))
+    throw corrupt('subject-index-checksum', 'checksum mismatch (corrupted or truncated bytes)');
   const k = bytes[7] as number;
   const n = view.getUint32(8, true);
   const blockSize = view.getUint32(12, true);

@@ -4,25 +4,31 @@
  *   decode → sample → contract → classify → for each row: validate → pseudonymise → suppress
  *   erased subjects → index subjects → profile → aggregate → encode → put
  *
+ * The per-row work lives in process-chunk.ts. Large files can run as parallel chunks
+ * (IngestOptions.parallel: worker threads locally): a planner cuts the file at record
+ * boundaries (or Parquet row groups) while chunks already run, each chunk writes its own curated
+ * part (`part-0000N`, in chunk order), and the partial states (profile, DP aggregates,
+ * k-anonymity, subject indexes, counts) merge before the file-level verdicts; DP noise is added
+ * once, after the merge. A sequential run is the same code with one chunk.
+ *
  * Permanent problems (bad file, bad rows, contract breaches) end in quarantine and a lineage
  * record, and the call returns normally. Transient ones (storage, keys) are rethrown so the
  * platform retries; an idempotency claim makes retries publish exactly once.
  */
-import { createHash } from 'node:crypto';
 import { decodeTable, type DecodedTable } from '../codecs/decode-table.ts';
-import { encodeTable } from '../codecs/encode-table.ts';
 import type { FileFormat } from '../codecs/file-format.ts';
 import { formatFromKey } from '../codecs/file-format.ts';
 import { DEFAULT_PRIVACY_BUDGET, type DatasetContract } from '../contract/contract-schema.ts';
 import { inferContract } from '../contract/infer-contract.ts';
 import { contractHash, parseContract } from '../contract/parse-contract.ts';
-import { checkHeader, createRowValidator } from '../contract/row-validator.ts';
+import { checkHeader } from '../contract/row-validator.ts';
 import { checkHeaderNames } from '../detect/check-header-names.ts';
 import { classifyColumns } from '../detect/classify-columns.ts';
-import { inferQuasiIdentifiers, KAnonymityCounter } from '../detect/k-anonymity.ts';
-import { Aggregator, budgetFor, releaseAggregates, validateQueries } from '../dp/aggregator.ts';
-import { SubjectIndexBuilder, subjectIndexMayContainAny } from '../erasure/subject-index.ts';
+import { inferQuasiIdentifiers } from '../detect/k-anonymity.ts';
+import { type Aggregator, budgetFor, releaseAggregates, validateQueries } from '../dp/aggregator.ts';
+import { subjectIndexMayContainAny } from '../erasure/subject-index.ts';
 import {
+  ChunkBoundaryError,
   ConflictError,
   ContractError,
   InProgressError,
@@ -31,20 +37,28 @@ import {
   PrivacyBudgetExceededError,
   PrivacyPipelineError,
   type RowIssue,
-  SanitisationError,
   TransientError,
 } from '../errors.ts';
 import type { BudgetSpend, ColumnProfile, DriftFinding, ObjectDigest, RiskReport, RunRecord, RunStatus } from '../lineage/run-record.ts';
-import type { Ports } from '../ports.ts';
+import type { Ports, SecretKey } from '../ports.ts';
 import { DEFAULT_POLICY, type Policy, policyHash } from '../pseudonymise/policy.ts';
-import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
 import { detectDrift } from '../quality/drift.ts';
-import { ProfileBuilder } from '../quality/profile-builder.ts';
-import type { Cell, ColumnDecision, KeyRef, Row } from '../types.ts';
-import { Channel } from './channel.ts';
+import type { ColumnDecision, KeyRef, Row } from '../types.ts';
+import { planCsvChunks, planJsonlChunks, planParquetChunks, targetChunkBytes } from './chunk-planner.ts';
+import { type ChunkExecutor, type ChunkResult, type ChunkSpec, REPORT_ISSUE_LIMIT, type RunSetup } from './chunk-types.ts';
 import { digesting, sha256Hex } from './digest.ts';
 import { DEFAULT_PIPELINE_CONFIG, type IngestInput, type IngestOptions, type IngestResult, type PipelineConfig } from './ingest-types.ts';
-import { baseName, datasetFromKey, extensionFor, outputKeys, runKeyFor } from './object-keys.ts';
+import { baseName, datasetFromKey, outputKeys, runKeyFor } from './object-keys.ts';
+import {
+  type ChunkOutcome,
+  createRunContext,
+  discardOutputs,
+  inputRandomAccess,
+  processChunkRows,
+  putDigest,
+  RunAccumulators,
+  type RunKeys,
+} from './process-chunk.ts';
 import { publishAggregates } from './publish-aggregates.ts';
 
 const PREVIOUS_PROFILES_FOR_DRIFT = 5;
@@ -135,10 +149,65 @@ export async function ingestObject(ports: Ports, input: IngestInput, options: In
   }
 }
 
-interface QuarantineSink {
-  readonly channel: Channel<string>;
-  readonly done: Promise<ObjectDigest>;
+/** The counts, outputs and merged partial states of all chunks of a run, in chunk order. */
+interface MergedChunks {
+  readonly rowsIn: number;
+  readonly rowsPublished: number;
+  readonly rowsQuarantined: number;
+  readonly rowsSuppressed: number;
+  readonly quarantineReasons: Record<string, number>;
+  readonly reportIssues: RowIssue[];
+  readonly quarantineIndexExhaustive: boolean;
+  readonly formulaCellsNeutralised: number;
+  readonly curatedParts: ObjectDigest[];
+  readonly quarantineParts: ObjectDigest[];
+  readonly acc: RunAccumulators;
+  readonly chunks: { readonly index: number; readonly rows: number }[];
 }
+
+/** Merges chunk results in chunk order: counts add up, partial states merge, issues keep row order. */
+export function mergeChunks(setup: RunSetup, hmacKey: SecretKey, parts: readonly (ChunkOutcome | ChunkResult)[]): MergedChunks {
+  const sorted = [...parts].sort((a, b) => indexOf(a) - indexOf(b));
+  let acc: RunAccumulators | undefined;
+  const reasons: Record<string, number> = {};
+  const issues: RowIssue[] = [];
+  const merged = {
+    rowsIn: 0,
+    rowsPublished: 0,
+    rowsQuarantined: 0,
+    rowsSuppressed: 0,
+    quarantineIndexExhaustive: true,
+    formulaCellsNeutralised: 0,
+    curatedParts: [] as ObjectDigest[],
+    quarantineParts: [] as ObjectDigest[],
+    chunks: [] as { index: number; rows: number }[],
+  };
+  for (const part of sorted) {
+    const s = 'summary' in part ? part.summary : part;
+    const a = 'summary' in part ? part.acc : RunAccumulators.fromResult(setup, hmacKey, part);
+    if (acc) acc.merge(a);
+    else acc = a;
+    merged.rowsIn += s.rowsIn;
+    merged.rowsPublished += s.rowsPublished;
+    merged.rowsQuarantined += s.rowsQuarantined;
+    merged.rowsSuppressed += s.rowsSuppressed;
+    merged.quarantineIndexExhaustive &&= s.quarantineIndexExhaustive;
+    merged.formulaCellsNeutralised += s.formulaCellsNeutralised;
+    for (const [rule, n] of Object.entries(s.quarantineReasons)) reasons[rule] = (reasons[rule] ?? 0) + n;
+    for (const issue of s.reportIssues) if (issues.length < REPORT_ISSUE_LIMIT) issues.push(issue);
+    merged.curatedParts.push(s.curated);
+    if (s.quarantine) merged.quarantineParts.push(s.quarantine);
+    merged.chunks.push({ index: s.index, rows: s.rowsIn });
+  }
+  return { ...merged, quarantineReasons: reasons, reportIssues: issues, acc: acc ?? RunAccumulators.create(setup, hmacKey) };
+}
+
+function indexOf(part: ChunkOutcome | ChunkResult): number {
+  return 'summary' in part ? part.summary.index : part.index;
+}
+
+/** Thrown into the chunk planner to stop it once a chunk failed. */
+const STOP_PLANNING = Symbol('stop planning');
 
 /** State of one run. Split out so the stages read top to bottom. */
 class IngestRun {
@@ -146,8 +215,8 @@ class IngestRun {
   private readonly runKey: string;
   private readonly stages: Record<string, number> = {};
   private readonly keysUsed: KeyRef[] = [];
-  private readonly quarantineReasons: Record<string, number> = {};
-  private readonly reportIssues: RowIssue[] = [];
+  private quarantineReasons: Record<string, number> = {};
+  private reportIssues: RowIssue[] = [];
   private format: FileFormat | undefined;
   private contract: DatasetContract | undefined;
   private contractSource = 'inferred';
@@ -157,6 +226,7 @@ class IngestRun {
   private rowsPublished = 0;
   private rowsQuarantined = 0;
   private rowsSuppressed = 0;
+  private chunks: { index: number; rows: number }[] | undefined;
   private inputDigest: { size: number; sha256: string } | undefined;
   private budgetRefusal: string | undefined;
 
@@ -185,15 +255,25 @@ class IngestRun {
     }
   }
 
+  private versionOpt(): { versionId: string } | undefined {
+    return this.input.versionId ? { versionId: this.input.versionId } : undefined;
+  }
+
   private async process(): Promise<{ record: RunRecord; contract: DatasetContract }> {
     const { ports, dataset, input } = this;
     const t0 = performance.now();
-    const object = await ports.objects.get('ingest', input.key, input.versionId ? { versionId: input.versionId } : undefined);
+    const object = await ports.objects.get('ingest', input.key, this.versionOpt());
     const hinted = formatFromKey(input.key);
+    const isParquet = hinted?.format === 'parquet';
     const source = digesting(object.body, this.options.onProgress);
-    const table: DecodedTable = await decodeTable(source.bytes, {
+    const inputRef = { key: input.key, ...(input.versionId ? { versionId: input.versionId } : {}), size: object.info.size };
+    // Parquet is read by range (footer first); its digest comes from one sequential read beside it.
+    const parquetDigest = isParquet ? drainDigest(source) : undefined;
+    parquetDigest?.catch(() => undefined);
+    const table: DecodedTable = await decodeTable(isParquet ? emptyBody() : source.bytes, {
       fileName: input.key,
       ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}),
+      ...(isParquet ? { random: inputRandomAccess(ports, { input: inputRef } as RunSetup) } : {}),
     });
     this.format = table.format;
     const columns = table.columns;
@@ -212,7 +292,6 @@ class IngestRun {
     this.contract = contract;
     checkHeader(contract, columns, input.key);
     validateQueries(contract.aggregates, columns);
-    const validator = createRowValidator(contract, columns);
 
     this.plan = classifyColumns(sampleColumns(columns, sample), {
       contract,
@@ -223,163 +302,230 @@ class IngestRun {
     const sivKey = await ports.keys.pseudonymKey('token-siv');
     this.keysUsed.push(hmacKey.ref, sivKey.ref);
     if (ports.keys.describeDataKey) this.keysUsed.push(await ports.keys.describeDataKey());
-    const transformer = createRowTransformer(columns, this.plan, {
-      hmacKey,
-      sivKey,
+    const keys: RunKeys = { hmacKey, sivKey };
+    const setup: RunSetup = {
+      runId: this.runId,
+      dataset,
+      runKey: this.runKey,
+      idempotencyKey: this.idempotencyKey,
+      input: inputRef,
+      format: table.format,
+      columns,
+      ...(table.columnTypes ? { columnTypes: table.columnTypes } : {}),
+      contract,
+      contractSource: this.contractSource,
+      contractInferred: this.contractInferred,
+      plan: this.plan,
       policy: this.policy,
-      defaultRegion: contract.defaultRegion ?? this.config.defaultRegion,
-      ...(contract.regionColumn ? { regionColumn: contract.regionColumn } : {}),
-    });
-    const suppressed = await ports.suppression.all();
-    const piiColumns = new Set(this.plan.filter((d) => d.entity !== null && d.entity !== 'FREE_TEXT').map((d) => d.column));
-    const profile = new ProfileBuilder(columns, { piiColumns });
-    const aggregator =
-      contract.aggregates.length > 0
-        ? new Aggregator({
-            columns,
-            queries: contract.aggregates,
-            integerColumns: contract.columns.filter((c) => c.type === 'integer').map((c) => c.name),
-            subjectHashKey: hmacKey.material,
-            ...(contract.subjectKey ? { subjectKey: contract.subjectKey } : {}),
-            ...(contract.privacyUnit ? { privacyUnit: contract.privacyUnit } : {}),
-          })
-        : undefined;
-    const quasiIdentifiers = contract.quasiIdentifiers ?? inferQuasiIdentifiers(this.plan);
-    const kAnonymity = quasiIdentifiers.length > 0 ? new KAnonymityCounter(columns, quasiIdentifiers) : undefined;
-    const curatedIndex = new SubjectIndexBuilder();
-    const quarantineIndex = new SubjectIndexBuilder();
-    let quarantineIndexExhaustive = true;
+      config: this.config,
+      quasiIdentifiers: contract.quasiIdentifiers ?? inferQuasiIdentifiers(this.plan),
+      keysUsed: [...this.keysUsed],
+      startedAt: this.startedAt.toISOString(),
+      headerEnd: 0,
+      chunked: false,
+    };
     this.stages.prepare = performance.now() - t0;
 
-    // Outputs are written while rows stream; a failure aborts them (no partial object is visible).
-    const outFormat = table.format;
-    const curatedKey = outputKeys.curatedPart(dataset, this.runKey, extensionFor(outFormat.format, outFormat.compression));
-    const curated = new Channel<Cell[]>(2048);
-    const encoded = encodeTable(transformer.outputColumns, curated, outFormat, { neutraliseFormulas: this.config.neutraliseFormulas });
-    const curatedDone = this.putDigest('curated', curatedKey, encoded.bytes, 'curated', contentTypeOf(outFormat));
-    // A write that fails without reading its body (store or key service refusing up front) must
-    // stop the producer, or the row loop waits forever on a full channel; this also handles the
-    // rejection before the loop ends (an unhandled rejection would crash the process).
-    curatedDone.catch((err: unknown) => curated.fail(err));
-    let quarantine: QuarantineSink | undefined;
-    const tokens: string[] = [];
-
-    const quarantineRow = async (row: Row, issues: readonly RowIssue[]) => {
-      this.rowsQuarantined++;
-      for (const issue of issues) {
-        this.quarantineReasons[issue.rule] = (this.quarantineReasons[issue.rule] ?? 0) + 1;
-        if (this.reportIssues.length < 10_000) this.reportIssues.push(issue);
-      }
-      // Index the row's subject tokens too, so erasure finds quarantined copies.
-      tokens.length = 0;
-      try {
-        if (row.raw === undefined) transformer.transform(row.cells, tokens);
-        else quarantineIndexExhaustive = false;
-      } catch {
-        quarantineIndexExhaustive = false;
-      }
-      for (const t of tokens) quarantineIndex.add(t);
-      quarantine ??= this.openQuarantineSink();
-      await quarantine.channel.push(quarantineLine(columns, row, issues));
-    };
-
     const t1 = performance.now();
-    try {
-      const process = async (row: Row) => {
-        this.rowsIn++;
-        const issues = validator.validate(row);
-        if (issues.length > 0) return quarantineRow(row, issues);
-        tokens.length = 0;
-        let out: Cell[];
-        try {
-          out = transformer.transform(row.cells, tokens);
-        } catch (err) {
-          // Fail closed: a row we cannot sanitise is never published as it came.
-          if (!(err instanceof SanitisationError)) throw err;
-          const column = typeof err.context.column === 'string' ? err.context.column : undefined;
-          return quarantineRow(row, [{ row: row.rowNumber, rule: 'sanitisation', message: err.message, ...(column ? { column } : {}) }]);
-        }
-        if (suppressed.size > 0 && tokens.some((t) => suppressed.has(t))) {
-          this.rowsSuppressed++;
-          return;
-        }
-        for (const t of tokens) curatedIndex.add(t);
-        profile.add(row.cells);
-        aggregator?.add(row.cells);
-        kAnonymity?.add(row.cells);
-        this.rowsPublished++;
-        const pending = curated.push(out);
-        if (pending) await pending;
-      };
-      for (const row of sample) await process(row);
+    const parallel = this.parallelPlan(setup, table);
+    let merged: MergedChunks;
+    let suppressedBefore: ReadonlySet<string>;
+    if (parallel) {
+      // Workers read their own byte ranges: this sequential read is not needed any more.
+      await rowIterator.return?.();
       sample.length = 0;
-      for (;;) {
-        const next = await rowIterator.next();
-        if (next.done) break;
-        await process(next.value);
+      suppressedBefore = await ports.suppression.all();
+      try {
+        merged = await this.runChunks(setup, keys, table, parallel);
+      } catch (err) {
+        if (!(err instanceof ChunkBoundaryError)) throw err;
+        // The plan and the decoder disagree about a record boundary: trust the decoder.
+        ports.logger.warn('chunk plan rejected by the decoder; processing the file in one pass', { runId: this.runId, dataset });
+        merged = await this.runSequentialAgain({ ...setup, chunked: false }, keys, hinted);
       }
-      curated.close();
-      quarantine?.channel.close();
-    } catch (err) {
-      curated.fail(err);
-      quarantine?.channel.fail(err);
-      // Release the input too (an S3 socket, a file handle) when the failure came from a writer.
-      await Promise.allSettled([curatedDone, quarantine?.done, rowIterator.return?.()]);
-      throw err;
+    } else {
+      const ctx = await createRunContext(ports, setup, keys);
+      suppressedBefore = ctx.suppressed;
+      const outcome = await processChunkRows(ports, ctx, prepend(sample, rowIterator), 0);
+      merged = mergeChunks(setup, hmacKey, [outcome]);
+      if (!isParquet) this.inputDigest = source.digest();
     }
-    const curatedDigest = await curatedDone;
-    const quarantineDigest = quarantine ? await quarantine.done : undefined;
-    this.inputDigest = source.digest();
+    if (parquetDigest) this.inputDigest = await parquetDigest;
     this.stages.stream = performance.now() - t1;
+    return this.finish(setup, merged, suppressedBefore, parallel !== undefined);
+  }
 
-    const outputs: ObjectDigest[] = [{ ...curatedDigest, rows: this.rowsPublished }];
-    if (quarantineDigest) outputs.push({ ...quarantineDigest, rows: this.rowsQuarantined });
+  /** Whether and how this file runs as parallel chunks. */
+  private parallelPlan(setup: RunSetup, table: DecodedTable): { executor: ChunkExecutor; targetBytes: number } | undefined {
+    const par = this.options.parallel;
+    if (!par || par.executor.concurrency < 1) return undefined;
+    // A gzip stream cannot be split; uniqueness spans the whole file (one pass keeps the set).
+    if (setup.format.compression !== 'none' || setup.contract.columns.some((c) => c.unique)) return undefined;
+    const size = setup.input.size;
+    const targetBytes = par.targetChunkBytes ?? targetChunkBytes(size, par.executor.concurrency);
+    if (setup.format.format === 'parquet') {
+      return planParquetChunks(table.rowGroups ?? [], targetBytes).length > 1 ? { executor: par.executor, targetBytes } : undefined;
+    }
+    return size >= (par.minBytes ?? 2 * targetBytes) ? { executor: par.executor, targetBytes } : undefined;
+  }
 
-    // File-level verdicts that need the whole file.
+  /**
+   * Plans the chunks while dispatching them to the executor (workers start while the scan goes
+   * on) and merges their results. On any failure, every chunk's output is removed before the
+   * error is rethrown (a ChunkBoundaryError first, so the caller can fall back).
+   */
+  private async runChunks(
+    base: RunSetup,
+    keys: RunKeys,
+    table: DecodedTable,
+    parallel: { executor: ChunkExecutor; targetBytes: number },
+  ): Promise<MergedChunks> {
+    const { ports } = this;
+    const { executor, targetBytes } = parallel;
+    const results: Promise<ChunkResult>[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let failed = false;
+    let setup: RunSetup | undefined;
+    let bytesDone = 0;
+    const dispatch = async (chunk: ChunkSpec, headerEnd: number): Promise<void> => {
+      setup ??= { ...base, headerEnd, chunked: true };
+      while (inFlight.size >= executor.concurrency && !failed) await Promise.race(inFlight);
+      if (failed) throw STOP_PLANNING;
+      const run = executor.run(setup, chunk);
+      results[chunk.index] = run;
+      const tracked: Promise<void> = run.then(
+        () => {
+          bytesDone += chunk.end - chunk.start;
+          if (base.format.format !== 'parquet') this.options.onProgress?.(bytesDone);
+        },
+        () => {
+          failed = true;
+        },
+      );
+      inFlight.add(tracked);
+      void tracked.finally(() => inFlight.delete(tracked));
+    };
+    let planError: unknown;
+    try {
+      if (base.format.format === 'parquet') {
+        for (const chunk of planParquetChunks(table.rowGroups ?? [], targetBytes)) await dispatch(chunk, 0);
+      } else {
+        const { body } = await ports.objects.get('ingest', base.input.key, this.versionOpt());
+        const plan =
+          base.format.format === 'csv'
+            ? await planCsvChunks(body, { delimiter: base.format.delimiter, targetBytes, onChunk: dispatch })
+            : await planJsonlChunks(body, { targetBytes, onChunk: dispatch });
+        this.inputDigest = { size: plan.size, sha256: plan.sha256 };
+      }
+    } catch (err) {
+      if (err !== STOP_PLANNING) planError = err;
+    }
+    const settled = await Promise.allSettled(results);
+    const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+    if (planError !== undefined || errors.length > 0) {
+      const written = settled.flatMap((s) =>
+        s.status === 'fulfilled' ? [s.value.curated, ...(s.value.quarantine ? [s.value.quarantine] : [])] : [],
+      );
+      await discardOutputs(ports, written);
+      throw errors.find((e) => e instanceof ChunkBoundaryError) ?? planError ?? errors[0];
+    }
+    await executor.close?.();
+    const done = settled.map((s) => (s as PromiseFulfilledResult<ChunkResult>).value);
+    this.chunks = done.map((r) => ({ index: r.index, rows: r.rowsIn }));
+    return mergeChunks(setup ?? base, keys.hmacKey, done);
+  }
+
+  /** One sequential pass from the start of the object (after a rejected chunk plan). */
+  private async runSequentialAgain(setup: RunSetup, keys: RunKeys, hinted: ReturnType<typeof formatFromKey>): Promise<MergedChunks> {
+    const { ports, input } = this;
+    const object = await ports.objects.get('ingest', input.key, this.versionOpt());
+    const source = digesting(object.body);
+    const table = await decodeTable(source.bytes, {
+      fileName: input.key,
+      ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}),
+    });
+    const ctx = await createRunContext(ports, setup, keys);
+    const outcome = await processChunkRows(ports, ctx, table.rows, 0);
+    this.inputDigest = source.digest();
+    this.chunks = undefined;
+    return mergeChunks(setup, keys.hmacKey, [outcome]);
+  }
+
+  /** File-level verdicts that need the whole file, then indexes, DP releases and the manifest. */
+  private async finish(
+    setup: RunSetup,
+    merged: MergedChunks,
+    suppressedBefore: ReadonlySet<string>,
+    parallel: boolean,
+  ): Promise<{ record: RunRecord; contract: DatasetContract }> {
+    const { dataset, runKey, contract } = setup;
+    this.rowsIn = merged.rowsIn;
+    this.rowsPublished = merged.rowsPublished;
+    this.rowsQuarantined = merged.rowsQuarantined;
+    this.rowsSuppressed = merged.rowsSuppressed;
+    this.quarantineReasons = merged.quarantineReasons;
+    this.reportIssues = merged.reportIssues;
+    if (!parallel) this.chunks = undefined;
+    const { acc } = merged;
+    const outputs: ObjectDigest[] = [...merged.curatedParts, ...merged.quarantineParts];
+
     const maxShare = contract.maxInvalidRowShare ?? this.config.maxInvalidRowShare;
     if (this.rowsIn === 0) {
-      await this.discard(outputs);
+      await discardOutputs(this.ports, outputs);
       throw new InvalidFileError(`${this.input.key}: the file has a header but no data rows`, { file: this.input.key, rule: 'no-rows' });
     }
     if (this.rowsQuarantined / this.rowsIn > maxShare) {
-      await this.discard(outputs);
+      await discardOutputs(this.ports, outputs);
       throw new InvalidFileError(
         `${this.input.key}: ${this.rowsQuarantined} of ${this.rowsIn} rows break the contract ` +
           `(${pct(this.rowsQuarantined / this.rowsIn)} > ${pct(maxShare)}); most common rule: ${mostCommon(this.quarantineReasons)}`,
         { file: this.input.key, rule: 'invalid-row-share' },
       );
     }
-    const profiles = profile.finish();
+    const profiles = acc.profile.finish();
     const drift = await this.drift(profiles, contract);
     if (drift.length > 0 && contract.drift?.fail) {
-      await this.discard(outputs);
-      throw new InvalidFileError(
-        `${this.input.key}: drift detected in ${drift.map((d) => `${d.column} (${d.metric})`).join(', ')}`,
-        { file: this.input.key, rule: 'drift' },
-      );
+      await discardOutputs(this.ports, outputs);
+      throw new InvalidFileError(`${this.input.key}: drift detected in ${drift.map((d) => `${d.column} (${d.metric})`).join(', ')}`, {
+        file: this.input.key,
+        rule: 'drift',
+      });
     }
-    const risk: RiskReport | undefined = kAnonymity?.report(contract.kAnonymity?.k ?? 5, contract.kAnonymity?.action ?? 'report');
+    const risk: RiskReport | undefined = acc.kAnonymity?.report(contract.kAnonymity?.k ?? 5, contract.kAnonymity?.action ?? 'report');
 
     // Indexes for erasure, then DP releases, then the manifest that marks the run as published.
-    const curatedIndexBytes = curatedIndex.finish();
-    const quarantineIndexBytes = quarantineIndex.finish();
-    await this.recheckSuppression(suppressed, curatedIndexBytes, quarantineIndexBytes);
-    outputs.push(await this.putIndex('curated', outputKeys.curatedIndex(dataset, this.runKey), curatedIndexBytes, curatedIndex.count, true));
-    if (quarantineDigest) {
+    const curatedIndexBytes = acc.curatedIndex.finish();
+    const quarantineIndexBytes = acc.quarantineIndex.finish();
+    await this.recheckSuppression(suppressedBefore, curatedIndexBytes, quarantineIndexBytes);
+    outputs.push(await this.putIndex('curated', outputKeys.curatedIndex(dataset, runKey), curatedIndexBytes, acc.curatedIndex.count, true));
+    if (merged.quarantineParts.length > 0) {
       outputs.push(
-        await this.putIndex('quarantine', outputKeys.quarantineIndex(dataset, this.runKey), quarantineIndexBytes, quarantineIndex.count, quarantineIndexExhaustive),
+        await this.putIndex(
+          'quarantine',
+          outputKeys.quarantineIndex(dataset, runKey),
+          quarantineIndexBytes,
+          acc.quarantineIndex.count,
+          merged.quarantineIndexExhaustive,
+        ),
       );
       outputs.push(await this.putReport(undefined));
     }
     const budget: BudgetSpend[] = [];
-    if (aggregator) {
-      const released = await this.release(aggregator, contract);
+    if (acc.aggregator) {
+      // Noise is added once, to the merged exact aggregates of every chunk.
+      const released = await this.release(acc.aggregator, contract);
       if (released) {
         budget.push(released.spend);
         outputs.push(...released.outputs);
       }
     }
-    const record = this.record('COMPLETE', outputs, { profiles, drift, budget, ...(risk ? { risk } : {}), formulaCells: encoded.stats().formulaCellsNeutralised });
+    const record = this.record('COMPLETE', outputs, {
+      profiles,
+      drift,
+      budget,
+      ...(risk ? { risk } : {}),
+      formulaCells: merged.formulaCellsNeutralised,
+    });
     outputs.push(await this.putManifest(record));
     return { record: { ...record, outputs }, contract };
   }
@@ -431,7 +577,10 @@ class IngestRun {
     });
   }
 
-  private async release(aggregator: Aggregator, contract: DatasetContract): Promise<{ spend: BudgetSpend; outputs: ObjectDigest[] } | undefined> {
+  private async release(
+    aggregator: Aggregator,
+    contract: DatasetContract,
+  ): Promise<{ spend: BudgetSpend; outputs: ObjectDigest[] } | undefined> {
     const releaseId = `${this.runId}-ingest`;
     try {
       const result = await publishAggregates(this.ports, {
@@ -440,7 +589,10 @@ class IngestRun {
         amount: budgetFor(contract.aggregates),
         total: contract.privacyBudget ?? DEFAULT_PRIVACY_BUDGET,
         release: () => releaseAggregates(aggregator, this.ports.random),
-        keys: { json: outputKeys.aggregates(this.dataset, this.runKey, 'json'), csv: outputKeys.aggregates(this.dataset, this.runKey, 'csv') },
+        keys: {
+          json: outputKeys.aggregates(this.dataset, this.runKey, 'json'),
+          csv: outputKeys.aggregates(this.dataset, this.runKey, 'csv'),
+        },
         runId: this.runId,
       });
       return { spend: result.spend, outputs: result.outputs };
@@ -453,32 +605,23 @@ class IngestRun {
     }
   }
 
-  private openQuarantineSink(): QuarantineSink {
-    const channel = new Channel<string>(512);
-    const key = outputKeys.quarantineRows(this.dataset, this.runKey);
-    const done = this.putDigest('quarantine', key, linesToBytes(channel), 'quarantine-rows', 'application/x-ndjson');
-    done.catch((err: unknown) => channel.fail(err)); // as for the curated part: never hang, never unhandled
-    return { channel, done };
-  }
-
-  private async putDigest(
+  private putDigest(
     bucket: 'curated' | 'quarantine' | 'aggregates',
     key: string,
     body: AsyncIterable<Uint8Array> | Uint8Array,
     role: ObjectDigest['role'],
     contentType: string,
   ): Promise<ObjectDigest> {
-    const d = body instanceof Uint8Array ? undefined : digesting(body);
-    const info = await this.ports.objects.put(bucket, key, d ? d.bytes : (body as Uint8Array), {
-      contentType,
-      metadata: { 'pp-run-id': this.runId, 'pp-dataset': this.dataset },
-      encryptionContext: { dataset: this.dataset },
-    });
-    const digest = d ? d.digest() : { size: (body as Uint8Array).byteLength, sha256: sha256Bytes(body as Uint8Array) };
-    return { bucket, key, size: digest.size, sha256: digest.sha256, role, ...(info.versionId ? { versionId: info.versionId } : {}) };
+    return putDigest(this.ports, { runId: this.runId, dataset: this.dataset }, bucket, key, body, role, contentType);
   }
 
-  private async putIndex(bucket: 'curated' | 'quarantine', key: string, bytes: Uint8Array, tokens: number, exhaustive: boolean): Promise<ObjectDigest> {
+  private async putIndex(
+    bucket: 'curated' | 'quarantine',
+    key: string,
+    bytes: Uint8Array,
+    tokens: number,
+    exhaustive: boolean,
+  ): Promise<ObjectDigest> {
     const digest = await this.putDigest(bucket, key, bytes, 'subject-index', 'application/octet-stream');
     return { ...digest, rows: tokens, exhaustive };
   }
@@ -495,25 +638,26 @@ class IngestRun {
       issuesTruncated: this.rowsQuarantined > this.reportIssues.length,
     };
     const bytes = new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`);
-    return this.putDigest('quarantine', outputKeys.quarantineReport(this.dataset, this.runKey), bytes, 'quarantine-report', 'application/json');
+    return this.putDigest(
+      'quarantine',
+      outputKeys.quarantineReport(this.dataset, this.runKey),
+      bytes,
+      'quarantine-report',
+      'application/json',
+    );
   }
 
   private async putManifest(record: RunRecord): Promise<ObjectDigest> {
-    const manifest = { runId: record.id, dataset: record.dataset, runKey: record.runKey, status: record.status, counts: record.counts, outputs: record.outputs };
+    const manifest = {
+      runId: record.id,
+      dataset: record.dataset,
+      runKey: record.runKey,
+      status: record.status,
+      counts: record.counts,
+      outputs: record.outputs,
+    };
     const bytes = new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
     return this.putDigest('curated', outputKeys.manifest(this.dataset, this.runKey), bytes, 'manifest', 'application/json');
-  }
-
-  /** Removes what a rejected run wrote, every version of it: nothing of it stays readable. */
-  private async discard(outputs: readonly ObjectDigest[]): Promise<void> {
-    for (const o of outputs) {
-      for await (const v of this.ports.objects.listVersions(o.bucket, o.key)) {
-        if (v.key !== o.key) continue;
-        await this.ports.objects.delete(o.bucket, o.key, v.versionId ? { versionId: v.versionId } : undefined);
-      }
-      if (!(await this.ports.objects.head(o.bucket, o.key))) continue;
-      await this.ports.objects.delete(o.bucket, o.key);
-    }
   }
 
   private async quarantineWholeFile(error: PrivacyPipelineError): Promise<{ record: RunRecord; contract: DatasetContract | undefined }> {
@@ -535,7 +679,15 @@ class IngestRun {
       });
       const d = copy.digest();
       this.inputDigest ??= d;
-      outputs.push({ bucket: 'quarantine', key, size: d.size, sha256: d.sha256, role: 'quarantine-file', rows: this.rowsIn, ...(info.versionId ? { versionId: info.versionId } : {}) });
+      outputs.push({
+        bucket: 'quarantine',
+        key,
+        size: d.size,
+        sha256: d.sha256,
+        role: 'quarantine-file',
+        rows: this.rowsIn,
+        ...(info.versionId ? { versionId: info.versionId } : {}),
+      });
       outputs.push(await this.putReport(error));
     } catch (copyError) {
       // Not even the raw copy could be made: say so; the input stays in the ingest bucket.
@@ -548,7 +700,14 @@ class IngestRun {
   private record(
     status: RunStatus,
     outputs: ObjectDigest[],
-    extra: { profiles?: ColumnProfile[]; drift?: DriftFinding[]; budget?: BudgetSpend[]; risk?: RiskReport; error?: PrivacyPipelineError; formulaCells?: number },
+    extra: {
+      profiles?: ColumnProfile[];
+      drift?: DriftFinding[];
+      budget?: BudgetSpend[];
+      risk?: RiskReport;
+      error?: PrivacyPipelineError;
+      formulaCells?: number;
+    },
   ): RunRecord {
     const endedAt = this.ports.clock.now();
     const counts = {
@@ -559,7 +718,10 @@ class IngestRun {
       rowsKSuppressed: 0,
     };
     const conserved = counts.rowsIn === counts.rowsPublished + counts.rowsQuarantined + counts.rowsSuppressed + counts.rowsKSuppressed;
-    const format = this.format ?? { format: formatFromKey(this.input.key)?.format ?? 'csv', compression: formatFromKey(this.input.key)?.compression ?? 'none' };
+    const format = this.format ?? {
+      format: formatFromKey(this.input.key)?.format ?? 'csv',
+      compression: formatFromKey(this.input.key)?.compression ?? 'none',
+    };
     const contract = this.contract;
     const error = extra.error;
     return {
@@ -582,7 +744,13 @@ class IngestRun {
         ...(this.input.versionId ? { versionId: this.input.versionId } : {}),
       },
       contract: contract
-        ? { hash: contractHash(contract), source: this.contractSource, inferred: this.contractInferred, version: contract.version, body: contract }
+        ? {
+            hash: contractHash(contract),
+            source: this.contractSource,
+            inferred: this.contractInferred,
+            version: contract.version,
+            body: contract,
+          }
         : { hash: '', source: this.contractSource, inferred: this.contractInferred },
       policy: { hash: policyHash(this.policy), version: this.policy.version },
       plan: this.plan,
@@ -596,9 +764,23 @@ class IngestRun {
       quarantineReasons: this.quarantineReasons,
       formulaCellsNeutralised: extra.formulaCells ?? 0,
       codeVersion: this.config.codeVersion,
-      timings: { startedAt: this.startedAt.toISOString(), endedAt: endedAt.toISOString(), ms: endedAt.getTime() - this.startedAt.getTime(), stages: this.stages },
-      ...(error ? { error: { class: error.name, message: error.message, ...(typeof error.context.rule === 'string' ? { rule: error.context.rule } : {}) } } : {}),
+      timings: {
+        startedAt: this.startedAt.toISOString(),
+        endedAt: endedAt.toISOString(),
+        ms: endedAt.getTime() - this.startedAt.getTime(),
+        stages: this.stages,
+      },
+      ...(error
+        ? {
+            error: {
+              class: error.name,
+              message: error.message,
+              ...(typeof error.context.rule === 'string' ? { rule: error.context.rule } : {}),
+            },
+          }
+        : {}),
       ...(this.budgetRefusal ? { budgetRefusal: this.budgetRefusal } : {}),
+      ...(this.chunks ? { chunks: this.chunks } : {}),
     } as RunRecord;
   }
 }
@@ -616,43 +798,30 @@ function sampleColumns(columns: readonly string[], sample: readonly Row[]) {
   });
 }
 
-/** One quarantined row as a JSON line: row number, rules and the row as it came (encrypted at rest). */
-function quarantineLine(columns: readonly string[], row: Row, issues: readonly RowIssue[]): string {
-  const record: Record<string, unknown> = { _row: row.rowNumber, _rules: [...new Set(issues.map((i) => i.rule))] };
-  if (row.raw !== undefined) record._raw = row.raw;
-  else {
-    const cells: Record<string, Cell> = {};
-    columns.forEach((c, i) => {
-      cells[c] = row.cells[i] ?? null;
-    });
-    // Cells beyond the header (field-count errors) are kept too: nothing is lost.
-    for (let i = columns.length; i < row.cells.length; i++) cells[`_extra_${i - columns.length + 1}`] = row.cells[i] ?? null;
-    record._cells = cells;
-  }
-  return `${JSON.stringify(record)}\n`;
-}
-
-async function* linesToBytes(lines: AsyncIterable<string>): AsyncIterable<Uint8Array> {
-  const encoder = new TextEncoder();
-  let batch = '';
-  for await (const line of lines) {
-    batch += line;
-    if (batch.length > 256 * 1024) {
-      yield encoder.encode(batch);
-      batch = '';
+/** The sample rows, then the rest of the stream; releases the stream when the consumer stops. */
+async function* prepend(first: Row[], rest: AsyncIterator<Row>): AsyncGenerator<Row> {
+  try {
+    for (const row of first) yield row;
+    first.length = 0;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
     }
+  } finally {
+    await rest.return?.();
   }
-  if (batch) yield encoder.encode(batch);
 }
 
-function contentTypeOf(format: FileFormat): string {
-  if (format.compression === 'gzip') return 'application/gzip';
-  return format.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
+/** Reads a digesting stream to its end (Parquet inputs are decoded by range, not from it). */
+async function drainDigest(source: ReturnType<typeof digesting>): Promise<{ size: number; sha256: string }> {
+  for await (const _ of source.bytes) {
+    // only the digest is wanted
+  }
+  return source.digest();
 }
 
-function sha256Bytes(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;

@@ -4,6 +4,7 @@
 import type { DatasetContract } from '../contract/contract-schema.ts';
 import type { RunRecord } from '../lineage/run-record.ts';
 import type { Policy } from '../pseudonymise/policy.ts';
+import type { ChunkExecutor } from './chunk-types.ts';
 
 /** One object that landed in the ingest bucket under `<dataset>/...`. */
 export interface IngestInput {
@@ -46,6 +47,13 @@ export interface IngestOptions {
   readonly policy?: Policy;
   /** Progress callback (bytes read so far), for the CLI's progress bar. */
   readonly onProgress?: (bytesRead: number) => void;
+  /**
+   * Parallel chunks: files of at least `minBytes` (default twice the chunk size) that can be
+   * split (CSV and JSON Lines without gzip, Parquet with several row groups, contracts without
+   * `unique` columns) are cut into chunks of about `targetChunkBytes` (default: about four per
+   * worker, 4-64 MiB) and run on `executor`.
+   */
+  readonly parallel?: { readonly executor: ChunkExecutor; readonly targetChunkBytes?: number; readonly minBytes?: number };
 }
 
 export interface IngestResult {

@@ -2,10 +2,11 @@
  * The storage layout, in one place. Every bucket is organised by dataset, then by run key:
  *
  *   ingest/<dataset>/<file>                              raw drop (retained, rewritten by erasure)
- *   curated/<dataset>/<runKey>/part-00000.<ext>          sanitised rows
+ *   curated/<dataset>/<runKey>/part-00000.<ext>          sanitised rows (one part per chunk of a parallel run)
  *   curated/<dataset>/<runKey>/_subjects.idx             subject-token index of that part
  *   curated/<dataset>/<runKey>/_manifest.json            written last: the run is published
  *   quarantine/<dataset>/<runKey>/rows.jsonl             invalid rows, with row number and rule
+ *   quarantine/<dataset>/<runKey>/rows-00000.jsonl       the same, per chunk of a parallel run
  *   quarantine/<dataset>/<runKey>/file/<file>            a whole rejected file
  *   quarantine/<dataset>/<runKey>/_report.json           reasons (rules, rows, columns; no values)
  *   quarantine/<dataset>/<runKey>/_subjects.idx
@@ -62,6 +63,8 @@ export const outputKeys = {
   curatedIndex: (dataset: string, runKey: string) => `${dataset}/${runKey}/_subjects.idx`,
   manifest: (dataset: string, runKey: string) => `${dataset}/${runKey}/_manifest.json`,
   quarantineRows: (dataset: string, runKey: string) => `${dataset}/${runKey}/rows.jsonl`,
+  /** Quarantined rows of one chunk of a parallel run. */
+  quarantineRowsPart: (dataset: string, runKey: string, part: number) => `${dataset}/${runKey}/rows-${String(part).padStart(5, '0')}.jsonl`,
   quarantineFile: (dataset: string, runKey: string, fileName: string) => `${dataset}/${runKey}/file/${fileName}`,
   quarantineReport: (dataset: string, runKey: string) => `${dataset}/${runKey}/_report.json`,
   quarantineIndex: (dataset: string, runKey: string) => `${dataset}/${runKey}/_subjects.idx`,

@@ -212,8 +212,9 @@ describe('decodeTable: file errors', () => {
     await expectFileError(big, 'decompressed-too-large', 'big.csv.gz', { limits: { maxDecompressedBytes: 100_000 } });
   });
 
-  it('Parquet is refused by name for now', async () => {
-    await expectFileError('PAR1', 'unsupported-format', 'x.parquet');
+  it('a .parquet file that is not Parquet is refused', async () => {
+    await expectFileError('PAR1', 'parquet-invalid', 'x.parquet');
+    await expectFileError('id,name\n1,a\n', 'parquet-invalid', 'x.parquet');
   });
 });
 
