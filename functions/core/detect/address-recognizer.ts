@@ -13,7 +13,7 @@
  * same line after a comma or on the next lines: the whole address is one span.
  */
 import type { Span } from '../types.ts';
-import { CONTEXT_WORDS, compileContext } from './context-words.ts';
+import { CONTEXT_WORDS, compileContext, compileGate } from './context-words.ts';
 import { STOP_WORDS } from './name-lexicon.ts';
 import { F_DIGIT, F_LETTER, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
 
@@ -44,12 +44,16 @@ const EN_SUFFIXES = [
   'Light', 'Lights', 'Lock', 'Lodge', 'Mill', 'Mills', 'Mission', 'Motorway', 'Mount', 'Mountain', 'Neck', 'Orchard', 'Oval',
   'Overpass', 'Pass', 'Pine', 'Pines', 'Plain', 'Plains', 'Port', 'Prairie', 'Ramp', 'Ranch', 'Rapid', 'Rest', 'River',
   'Roads', 'Route', 'Shoal', 'Shore', 'Shores', 'Skyway', 'Spring', 'Springs', 'Squares', 'Stream', 'Streets', 'Throughway',
-  'Trace', 'Trafficway', 'Tunnel', 'Underpass', 'Union', 'Valley', 'Via', 'Viaduct', 'Views',
+  'Trace', 'Trafficway', 'Tunnel', 'Underpass', 'Union', 'Valley', 'Via', 'Viaduct', 'Views', 'Locks', 'Ports', 'Curve', 'Parks',
+  'Islands', 'Parkways', 'Keys', 'Glade', 'Mead', 'Yard', 'Meadow', 'Chase', 'Approach', 'Grange', 'Croft', 'Gate', 'Fold', 'Lea',
+  'Leys', 'Nook', 'Paddock', 'Pastures', 'Wood', 'Woods', 'Hills', 'Greens', 'Forks', 'Terr', 'Drive', 'Common', 'Side',
 ];
 // Street types written before the name (FR, ES, IT, PT, PL, RO, CA, and "Avenue"/"Boulevard" in FR use).
 const PREFIXES = [
   'Rue', 'Avenue', 'Av.', 'Boulevard', 'Bd', 'Bd.', 'Bld', 'Place', 'Chemin', 'Allée', 'Impasse', 'Quai', 'Route', 'Cours', 'Passage', 'Voie', 'Square',
   'Calle', 'C/', 'Avenida', 'Avda.', 'Avda', 'Paseo', 'Pº', 'Plaza', 'Pza.', 'Carrer', 'Camino', 'Ronda', 'Travesía', 'Carretera', 'Ctra.', 'Glorieta', 'Callejón', 'Rambla',
+  'Calleja', 'Subida', 'Bajada', 'Salida', 'Riera', 'Quinta', 'Manzana', 'Colonia', 'Bloque', 'Grupo', 'Urbanización', 'Urb.', 'Polígono', 'Barrio', 'Jardines', 'Cuesta', 'Vía', 'Pasaje', 'Partida', 'Lugar', 'Camiño',
+  'Rotonda', 'Incrocio', 'Vico', 'Traversa', 'Marginal', 'Servidão', 'Vila', 'Parque', 'Rodovia',
   'Via', 'Viale', 'V.le', 'Piazza', 'P.za', 'Piazzale', 'Corso', 'Largo', 'Vicolo', 'Strada', 'Contrada', 'Borgo', 'Lungomare', 'Salita',
   'Rua', 'R.', 'Travessa', 'Tv.', 'Praça', 'Pç.', 'Estrada', 'Alameda', 'Rodovia', 'Calçada', 'Ladeira', 'Beco', 'Rúa',
   'ul.', 'ulica', 'al.', 'aleja', 'pl.', 'plac', 'os.', 'osiedle', 'rondo', 'rynek', 'skwer', 'szosa',
@@ -74,11 +78,13 @@ const CONNECTORS = "de|del|de la|de las|de los|di|della|dello|delle|dei|degli|do
 const CW = "\\p{Lu}[\\p{L}\\p{M}'’\\-]{0,30}\\.?"; // capitalised word (may end in an abbreviation dot)
 const ORD = '\\d{1,3}(?:st|nd|rd|th|e|er|ème|º|ª|\\.)'; // ordinal street names: 5th Avenue, 1er
 const NAMEWORD = `(?:${CW}|${ORD})`;
-const NUM = '\\d{1,5}[A-Za-z]?(?:[\\-\\/]\\d{1,5}[A-Za-z]?)?(?![\\p{L}\\p{N}])';
+const NUM = '(?:\\d{1,5}[A-Za-z]?(?:[\\-\\/]\\d{1,5}[A-Za-z]?)?(?![\\p{L}\\p{N}])|[sS]\\/[nN]\\.?)';
 const SP = '[ \\t]{1,2}';
 const CONN = `(?:(?:${CONNECTORS})(?:${SP}|(?<=['’])))`;
 const NAME_SEQ = `${CONN}{0,2}${NAMEWORD}(?:${SP}${CONN}{0,2}${NAMEWORD}){0,4}`;
 const NO_WORD_BEFORE = '(?<![\\p{L}\\p{N}])';
+// A digit consumed first, then the look-behind: V8 scans for a leading class far faster.
+const DIGIT_FIRST = '\\d(?<![\\p{L}\\p{N}]\\d)';
 const NUMBER_MARK = '(?:[Nn][º°o.]{1,2}[ \\t]?|[Nn]r\\.?[ \\t]?|[Nn]o\\.?[ \\t]?)?';
 
 interface AddressPattern {
@@ -87,33 +93,53 @@ interface AddressPattern {
   readonly score: number;
   /** Shapes that only count with an address context word or a unit/locality line. */
   readonly weak?: boolean;
+  /** A cheap test on the whole text; when it fails the pattern is not run. */
+  readonly gate?: RegExp;
+  /** Runs only when the text holds an address context word. */
+  readonly needsContext?: boolean;
 }
+
+// Gates: a house number followed by a word; a street type before the name; a fused street type
+// followed by a number.
+const LOWER_PREFIXES = PREFIXES.filter((w) => /^\p{Ll}/u.test(w)).concat(['rue', 'avenue', 'boulevard', 'chemin', 'allée', 'impasse', 'quai', 'calle', 'avenida', 'via', 'viale', 'piazza', 'corso', 'rua', 'travessa', 'ulica']);
+const NUMBER_THEN_WORD = new RegExp(`\\d[A-Za-z]?,?[ \\t]{1,2}(?:\\p{Lu}|\\d|(?:${LOWER_PREFIXES.map((w) => w.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&')).join('|')})[ .])`, 'u');
+// A street type, then a capitalised name or a connector ("rue de la Paix"): "place an order" does not pass.
+const PREFIX_GATE = new RegExp(
+  `(?:${PREFIXES.map((w) => w.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&')).join('|')})[ \\t]{1,2}(?:\\p{Lu}|\\d|(?:de|del|della|di|da|do|dos|das|du|des|la|le|l'|d')[ ])`,
+  'iu',
+);
+const SUFFIX_GATE = new RegExp(`(?:${[...COMPOUND_SUFFIXES, ...SEPARATE_SUFFIXES].map((w) => w.replace(/[.*+?^${}()|[\]\\\/]/g, '\\$&')).join('|')})[ \\t]{1,2}(?:n[º°o.]{1,2}[ \\t]?|nr\\.?[ \\t]?)?\\d`, 'i');
 
 const PATTERNS: readonly AddressPattern[] = [
   {
     name: 'number-name-type',
-    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}[A-Za-z]?(?:[\\-\\/]\\d{1,5})?,?${SP}(?:${NAMEWORD}${SP}){1,4}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?(?![\\p{L}\\p{N}])`, 'gu'),
+    regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}[A-Za-z]?(?:[\\-\\/]\\d{1,5})?,?${SP}(?:${NAMEWORD}${SP}){1,4}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?(?![\\p{L}\\p{N}])`, 'gu'),
     score: 0.7,
+    gate: NUMBER_THEN_WORD,
   },
   {
     name: 'number-type-name',
-    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}(?:${SP}?(?:bis|ter|[A-Za-z]))?,?${SP}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ}`, 'gu'),
+    regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}(?:${SP}?(?:bis|ter|[A-Za-z]))?,?${SP}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ}`, 'gu'),
     score: 0.7,
+    gate: NUMBER_THEN_WORD,
   },
   {
     name: 'type-name-number',
     regex: new RegExp(`${NO_WORD_BEFORE}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ},?${SP}${NUMBER_MARK}${NUM}`, 'gu'),
     score: 0.7,
+    gate: PREFIX_GATE,
   },
   {
     name: 'compound-number',
-    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP})?\\p{Lu}[\\p{L}\\p{M}\\-]{0,30}(?:${COMPOUND_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUMBER_MARK}${NUM}`, 'gu'),
+    regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP})?\\p{Lu}[\\p{L}\\p{M}\\-.]{0,30}(?:${anyCaseFirst(COMPOUND_SUFFIXES)})${SP}${NUMBER_MARK}${NUM}`, 'gu'),
     score: 0.7,
+    gate: SUFFIX_GATE,
   },
   {
     name: 'separate-type-number',
     regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,2}(?:${SEPARATE_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUM}\\.?`, 'gu'),
     score: 0.7,
+    gate: SUFFIX_GATE,
   },
   {
     // "the corner of Main Street and 5th Avenue": two street names around "and".
@@ -123,35 +149,41 @@ const PATTERNS: readonly AddressPattern[] = [
       'gu',
     ),
     score: 0.75,
+    gate: /orner of/,
   },
   {
     // "9816 214 Pavlou Drandaki": two numbers (unit or house, then house) and capitalised words.
     name: 'number-number-name',
-    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}${SP}\\d{1,5}${SP}${CW}(?:${SP}${CW}){0,3}`, 'gu'),
+    regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}${SP}\\d{1,5}${SP}${CW}(?:${SP}${CW}){0,3}`, 'gu'),
     score: 0.4,
     weak: true,
+    gate: NUMBER_THEN_WORD,
   },
   {
     name: 'po-box',
     regex: /(?<![\p{L}\p{N}])(?:P\.?[ \t]?O\.?[ \t]?Box|Post Office Box|Postfach|Apartado(?: de [Cc]orreos)?|Casella [Pp]ostale|Caixa [Pp]ostal|Skrytka [Pp]ocztowa|Postbus|Boîte [Pp]ostale|B\.P\.)[ \t]{1,2}\d{1,6}(?:[ \t]\d{2,4})?(?![\p{L}\p{N}])/gu,
     score: 0.6,
+    gate: /box|postfach|apartado|casella|caixa|skrytka|postbus|boîte|B\.P\./i,
   },
   {
     name: 'military-box',
     regex: /(?<![\p{L}\p{N}])(?:PSC|Unit|CMR)[ \t]\d{3,5},?[ \t]Box[ \t]\d{3,5}(?:[ \t]{0,2}\n?[ \t]{0,3}(?:APO|DPO|FPO)[ \t]A[AEP][ \t]\d{5})?/giu,
     score: 0.85,
+    gate: /PSC|Unit|CMR/i,
   },
   {
     name: 'military-ship',
     regex: /(?<![\p{L}\p{N}])(?:USS|USNS|USNV|USCGC)[ \t]\p{L}[\p{L}\p{M}'\-]{0,30}(?:[ \t]\p{L}[\p{L}\p{M}'\-]{0,30}){0,2}[ \t]{0,2}\n?[ \t]{0,3}(?:FPO|APO|DPO)[ \t]A[AEP][ \t]\d{5}/giu,
     score: 0.85,
+    gate: /US[SNC]/i,
   },
   {
     // "6750 Koskikatu 25", "3657 Laukaantie 80": number, capitalised words, number.
     name: 'number-name-number',
-    regex: new RegExp(`${NO_WORD_BEFORE}\\d{1,5}${SP}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
+    regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}${SP}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
     score: 0.45,
     weak: true,
+    gate: NUMBER_THEN_WORD,
   },
   {
     // "Kuuse 53", "Am Markt 3": capitalised words and a number.
@@ -159,6 +191,7 @@ const PATTERNS: readonly AddressPattern[] = [
     regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
     score: 0.2,
     weak: true,
+    needsContext: true,
   },
 ];
 
@@ -187,8 +220,10 @@ const LOCALITY_RE = new RegExp(
 /** What may follow a locality segment: the end, a line break, punctuation that ends an address. */
 const LOCALITY_END = /^(?:$|[ \t]*(?:\r?\n|[,.;!?)]|$))/;
 const ENDS_IN_POSTCODE = new RegExp(`(?:^|[ \\t,])${POSTCODE}$`, 'u');
+const STARTS_WITH_POSTCODE = new RegExp(`^[,\\s>?]*${POSTCODE}[ \\t]{1,2}\\p{Lu}`, 'u');
 
 const contextRe = compileContext(CONTEXT_WORDS.STREET_ADDRESS ?? []);
+const contextGate = compileGate(CONTEXT_WORDS.STREET_ADDRESS ?? []);
 
 /** Street addresses of many countries. */
 export class AddressRecognizer implements Recognizer {
@@ -196,8 +231,14 @@ export class AddressRecognizer implements Recognizer {
   readonly entities = ['STREET_ADDRESS'] as const;
   readonly requires = F_DIGIT | F_LETTER;
 
-  analyze(text: string, _env: ScanEnv, out: Span[]): void {
+  analyze(text: string, env: ScanEnv, out: Span[]): void {
+    let hasContext: boolean | undefined;
     for (const p of PATTERNS) {
+      if (p.gate && !p.gate.test(text)) continue;
+      if (p.needsContext && (env.minScore ?? 0) > p.score) {
+        hasContext ??= contextGate.test(text);
+        if (!hasContext) continue;
+      }
       const re = p.regex;
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
@@ -244,8 +285,9 @@ function extend(text: string, end: number): { end: number; locality: boolean } {
     const l = LOCALITY_RE.exec(rest);
     if (!l || l[0].length === 0) break;
     const after = rest.slice(l[0].length);
-    // A segment that ends in a postcode is a locality whatever follows; a bare place name must end the line.
-    if (!LOCALITY_END.test(after) && !ENDS_IN_POSTCODE.test(l[0])) break;
+    // A segment that starts or ends with a postcode is a locality whatever follows; a bare place
+    // name must end the line or the sentence.
+    if (!LOCALITY_END.test(after) && !ENDS_IN_POSTCODE.test(l[0]) && !STARTS_WITH_POSTCODE.test(l[0])) break;
     const seg = l[0].replace(/^[,\s>?]+/, '');
     // A segment must look like a place (not a sentence word such as "Thanks").
     const firstWord = /^\p{L}+/u.exec(seg)?.[0];

@@ -18,6 +18,7 @@ import { type Policy, operatorFor } from '../pseudonymise/policy.ts';
 import { SUBJECT_ENTITIES } from '../pseudonymise/row-transformer.ts';
 import type { ColumnDecision, EntityType } from '../types.ts';
 import { type HeaderHint, headerHint, isTextHeader } from './header-synonyms.ts';
+import { isPlaceName } from './name-lexicon.ts';
 import { type TextScanner, createTextScanner } from './text-scanner.ts';
 import {
   creditCardValid, deTaxIdValid, esNifValid, ibanValid, inAadhaarValid, itFiscalCodeValid, plPeselValid, ukNhsValid, ukNinoValid,
@@ -54,12 +55,12 @@ const GENDER_VALUES = new Set([
 ]);
 
 /** Whole-value validators: the value is one entity of this type. */
-function validatorFor(entity: EntityType, region: string, scanner: TextScanner): ((v: string) => boolean) | undefined {
+function validatorFor(entity: EntityType, region: string, scanner: TextScanner, strict = false): ((v: string) => boolean) | undefined {
   switch (entity) {
     case 'EMAIL_ADDRESS':
       return (v) => EMAIL_SHAPE.test(v.trim());
     case 'PHONE_NUMBER':
-      return (v) => phoneValid(v.trim(), region);
+      return (v) => phoneValid(v.trim(), region, strict);
     case 'CREDIT_CARD':
       return (v) => /^[\d\s\-]{12,23}$/.test(v.trim()) && creditCardValid(v);
     case 'IBAN_CODE':
@@ -103,6 +104,8 @@ function validatorFor(entity: EntityType, region: string, scanner: TextScanner):
       return (v) => {
         const t = v.trim();
         if (t.length < 2 || t.length > 512) return false;
+        // Content-only: a town named after a saint is not a person.
+        if (strict && entity === 'PERSON' && isPlaceName(t)) return false;
         return scanner.scan(t).some((s) => s.entity === entity && s.end - s.start >= 0.8 * t.length);
       };
     default:
@@ -112,14 +115,21 @@ function validatorFor(entity: EntityType, region: string, scanner: TextScanner):
 
 const DATE_OR_ADDRESS = /^(?:\d{4}[-.\/]\d{1,2}[-.\/]\d{1,2}|\d{1,2}[-.\/]\d{1,2}[-.\/]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3})$/;
 
-function phoneValid(v: string, region: string): boolean {
+/**
+ * A phone number: valid internationally or for the region. `strict` (content-only classification)
+ * wants a number written like a phone (a + or separators): a bare run of digits is more often an
+ * order number or a postcode that happens to be a valid number somewhere.
+ */
+function phoneValid(v: string, region: string, strict: boolean): boolean {
   if (!PHONE_SHAPE.test(v) || DATE_OR_ADDRESS.test(v)) return false;
   const digits = v.replace(/\D/g, '').length;
   if (digits < 7 || digits > 15) return false;
   const intl = v.startsWith('+') || v.startsWith('00');
   const compact = v.startsWith('00') ? `+${v.slice(2)}` : v;
   if (intl) return parsePhoneNumberFromString(compact)?.isValid() === true;
+  if (strict && !/[\s().\/-]/.test(v)) return false;
   if (isSupportedCountry(region) && parsePhoneNumberFromString(compact, region)?.isValid()) return true;
+  if (strict) return false;
   // Rows may come from several countries (a region column): any supported region will do.
   return PHONE_REGIONS.some((r) => parsePhoneNumberFromString(compact, r)?.isValid() === true);
 }
@@ -129,7 +139,7 @@ const CONTENT_ENTITIES: readonly (readonly [EntityType, number])[] = [
   ['EMAIL_ADDRESS', 0.6], ['IBAN_CODE', 0.6], ['CREDIT_CARD', 0.7], ['UK_NINO', 0.7], ['ES_NIF', 0.7], ['IT_FISCAL_CODE', 0.7],
   ['US_SSN', 0.8], ['UK_NHS', 0.8], ['PL_PESEL', 0.8], ['IN_AADHAAR', 0.8], ['DE_TAX_ID', 0.8], ['IP_ADDRESS', 0.8],
   ['MAC_ADDRESS', 0.8], ['URL', 0.8], ['PHONE_NUMBER', 0.7], ['AWS_ACCESS_KEY', 0.6], ['JWT', 0.6], ['PRIVATE_KEY', 0.6],
-  ['API_TOKEN', 0.6], ['STREET_ADDRESS', 0.6], ['PERSON', 0.6],
+  ['API_TOKEN', 0.6], ['STREET_ADDRESS', 0.6], ['PERSON', 0.8],
 ];
 
 /** Entities whose header alone decides (no validator can confirm them). */
@@ -164,9 +174,9 @@ function share(values: readonly string[], ok: (v: string) => boolean): number {
   return n / values.length;
 }
 
-/** Values that are flags or tiny enums cannot be identifiers. */
+/** Values that are flags (true/false, yes/no, 0/1) cannot be identifiers. */
 function looksLikeFlags(s: Stats): boolean {
-  return s.booleanish >= 0.8 || (s.values.length >= 10 && s.distinct <= 2);
+  return s.booleanish >= 0.8;
 }
 
 /** One decision per column, in the order of the samples. */
@@ -253,7 +263,8 @@ function detect(sample: ColumnSample, region: string, scanner: TextScanner, poli
   if (idShare >= 0.9) return decision(column, 'SUBJECT_ID', idShare * 0.8, 'content', policy);
 
   // Text columns, and columns whose values carry PII of several kinds (contact: emails and phones).
-  const isText = isTextHeader(column) ? s.multiWord >= 0.1 || s.meanLength >= 20 : s.multiWord >= 0.3 || (s.meanLength >= 40 && s.multiWord >= 0.1);
+  // Multi-word values of some length: city or product names are short and stay as they are.
+  const isText = isTextHeader(column) ? s.multiWord >= 0.1 || s.meanLength >= 20 : (s.multiWord >= 0.3 && s.meanLength >= 24) || (s.meanLength >= 40 && s.multiWord >= 0.1);
   if (isText) return decision(column, 'FREE_TEXT', Math.max(0.6, s.multiWord), isTextHeader(column) ? 'header+content' : 'content', policy);
   const withSpans = share(s.values, (v) => v.length <= 512 && scanner.scan(v).length > 0);
   if (withSpans >= 0.5 && !looksLikeFlags(s)) return decision(column, 'FREE_TEXT', withSpans, 'content', policy);
@@ -285,7 +296,7 @@ function plausibleForHeader(entity: EntityType, s: Stats, agree: number | undefi
 function bestContent(s: Stats, region: string, scanner: TextScanner): { entity: EntityType; share: number } | undefined {
   let best: { entity: EntityType; share: number } | undefined;
   for (const [entity, needed] of CONTENT_ENTITIES) {
-    const validate = validatorFor(entity, region, scanner);
+    const validate = validatorFor(entity, region, scanner, true);
     if (!validate) continue;
     const sh = share(s.values, validate);
     if (sh >= needed && (!best || sh > best.share)) best = { entity, share: sh };

@@ -53,7 +53,7 @@ export const CONTEXT_WORDS: Readonly<Partial<Record<EntityType, readonly string[
   API_TOKEN: ['api key', 'api_key', 'apikey', 'token', 'secret', 'bearer', 'authorization', 'access key', 'password', 'passwort', 'mot de passe', 'contraseña', 'senha', 'hasło', 'wachtwoord'],
   STREET_ADDRESS: [
     'address', 'addr', 'street', 'lives at', 'live at', 'living at', 'located at', 'moved to', 'ship to', 'send to', 'deliver to', 'residence', 'home',
-    'adresse', 'anschrift', 'wohnhaft', 'wohnt', 'straße', 'lieferadresse', 'domicile', 'habite', 'domicilio', 'dirección', 'direccion', 'vive en', 'calle',
+    'adresse', 'anschrift', 'wohnhaft', 'wohnt', 'umgezogen', 'verhuisd', 'déménagé', 'mudó', 'trasferito', 'przeprowadził*', 'mudou', 'straße', 'lieferadresse', 'domicile', 'habite', 'domicilio', 'dirección', 'direccion', 'vive en', 'calle',
     'indirizzo', 'residente', 'abita', 'woont', 'adres', 'woonadres', 'zamieszka*', 'mieszka*', 'endereço', 'endereco', 'morada', 'mora em', 'reside',
   ],
 };
@@ -86,4 +86,15 @@ export function compileContext(words: readonly string[]): RegExp {
       return prefix || /[^\p{L}\p{N}]$/u.test(w) ? lit : `${lit}(?![\\p{L}\\p{N}])`;
     });
   return new RegExp(`(?<![\\p{L}\\p{N}])(?:${alts.join('|')})`, 'iu');
+}
+
+/**
+ * A cheap test for "one of these words occurs anywhere" (no word boundaries, case-insensitive):
+ * a superset of compileContext's matches, used to skip patterns that need context.
+ */
+export function compileGate(words: readonly string[]): RegExp {
+  const alts = [...new Set(words.map((w) => (w.endsWith('*') ? w.slice(0, -1) : w).toLowerCase()))]
+    .sort((a, b) => b.length - a.length)
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(alts.join('|'), 'i');
 }

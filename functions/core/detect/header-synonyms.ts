@@ -35,7 +35,7 @@ const META_WORDS = set(`opt optin optout in out consent consented verified valid
 /** Words of things that have names or numbers but are not people. */
 const THING_WORDS = set(`product products item items sku article artikel articulo articolo artikel produit producto prodotto
   produkt company firma entreprise empresa azienda bedrijf firmy file filename city town ciudad ville citta stadt stad miasto
-  cidade street strasse country land pays pais paese kraj bank brand category categoria kategorie categorie org organisation
+  cidade country land pays pais paese kraj bank brand category categoria kategorie categorie org organisation
   organization business host hostname domain server app application table column field event campaign plan tier project
   team store shop merchant vendor supplier lieferant fournisseur proveedor fornitore leverancier dostawca fornecedor
   order orders bestellung commande pedido ordine bestelling zamowienie encomenda invoice rechnung facture factura fattura

@@ -4,6 +4,9 @@
  * common words or place names, plus curated stop words of the eight supported languages.
  */
 import { NAME_LEXICON_DATA } from './name-lexicon-data.ts';
+import { PLACE_NAMES_DATA } from './place-names-data.ts';
+import { bloomHashes } from './bloom-hash.ts';
+import { COMMON_WORDS_BLOOM } from './common-words-data.ts';
 
 export const NAME_FIRST = 1;
 export const NAME_LAST = 2;
@@ -64,7 +67,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set([
   standard basic plus pro free trial test tests internal external name names address city country street road avenue
   customer's client's company business office home work help thank you they're we're i'm i've i'll it's that's there's let
   just well sure great perfect fine nice sorry apologies welcome hope wish note see ask asked told said says tell let's
-  mr mrs ms dr prof jr sr phd md apt suite unit flat room floor box po`),
+  mr mrs ms dr prof jr sr phd md apt suite unit flat room floor box po personal info information details`),
   // German
   ...words(`der die das den dem des ein eine einen einem einer eines und oder aber wenn dann weil als am an auf aus bei bis
   durch für gegen im ins mit nach ohne seit über um unter von vor zu zum zur ich du er sie es wir ihr mein meine dein sein
@@ -129,7 +132,13 @@ export const CUE_WORDS: ReadonlySet<string> = new Set(
   estimada querido querida hola paciente gentile caro cara egregio ciao paziente beste geachte hoi klant patiënt drogi
   droga szanowny szanowna klient klientka pacjent prezado prezada olá oi regards cheers sincerely name surname firstname
   lastname fullname vorname nachname nom prénom nombre apellido nome cognome naam voornaam achternaam imię nazwisko sobrenome
-  beneficiary holder cardholder recipient signed user says said asked told replied starring featuring feat guardian`),
+  beneficiary holder cardholder recipient signed user says said asked told replied starring featuring feat guardian
+  kid kids son daughter wife husband partner brother sister mother father mom mum dad child grandson granddaughter grandmother
+  grandfather friend colleague boss nephew niece uncle aunt cousin fiancé fiancée sohn tochter ehefrau ehemann bruder
+  schwester mutter vater kind kollege kollegin chef fils fille femme mari frère sœur mère père enfant collègue hijo hija esposa
+  esposo marido hermano hermana madre padre niño compañero figlio figlia moglie marito fratello sorella madre padre bambino
+  collega zoon dochter echtgenote broer zus moeder vader kind collega syn córka żona mąż brat siostra matka ojciec dziecko
+  kolega koleżanka filho filha irmão irmã mãe pai criança colega`),
 );
 
 /** Prepositions before a name: weaker evidence ("with Anna", but also "with Amazon"). */
@@ -143,7 +152,7 @@ export const CUE_BIGRAMS: ReadonlySet<string> = new Set([
   'ich heisse', 'heißt', 'parlé avec', "m'appelle", "s'appelle", 'nom est', 'je suis', 'hablé con', 'habló con', 'me llamo',
   'se llama', 'nombre es', 'parlato con', 'mi chiamo', 'si chiama', 'nome è', 'gesproken met', 'naam is', 'ik ben',
   'rozmawiałem z', 'rozmawiałam z', 'rozmowa z', 'nazywam się', 'na imię', 'falei com', 'me chamo', 'nome é', 'chamo-me',
-  'best regards', 'kind regards', 'viele grüße', 'freundlichen grüßen', 'saludos cordiales', 'cordiali saluti', 'met vriendelijke',
+  'named him', 'named her', 'call him', 'call her', 'called him', 'called her', 'best regards', 'kind regards', 'viele grüße', 'freundlichen grüßen', 'saludos cordiales', 'cordiali saluti', 'met vriendelijke',
   'vriendelijke groet', 'z poważaniem',
 ]);
 
@@ -151,7 +160,8 @@ export const CUE_BIGRAMS: ReadonlySet<string> = new Set([
 export const POST_CUE_WORDS: ReadonlySet<string> = new Set(
   words(`said says called calls rang phoned asked wrote writes mentioned requested complained confirmed replied explained
   emailed reported agreed wants needs shouted yelled answered told lives lived works worked spent listed joined visited
-  married smiled laughed thinks thought feels felt sagte sagt rief ruft schrieb schreibt fragte fragt meldete bat dijo llamó preguntó
+  married smiled laughed thinks thought feels felt began begins started studied graduated sang sings played plays directed
+  founded flew went came left arrived moved died sagte sagt rief ruft schrieb schreibt fragte fragt meldete bat dijo llamó preguntó
   escribió pidió confirmó disse chiamato chiesto scritto zei belde vroeg schreef meldde powiedział powiedziała dzwonił
   dzwoniła zapytał zapytała napisał napisała ligou perguntou escreveu pediu confirmou`),
 );
@@ -174,3 +184,49 @@ export const NOT_PERSON_NEXT: ReadonlySet<string> = new Set(
 
 /** Short organisation suffixes, matched as written (AS, AB, SA are words in other contexts). */
 export const ORG_SUFFIXES: ReadonlySet<string> = new Set(words('AG KG OHG UG GmbH Ltd Ltd. Inc Inc. LLC LLP PLC Corp Co Co. SA S.A. SAS SARL Srl SpA S.p.A. BV B.V. NV N.V. Oy AB AS ASA A/S St St. Rd Rd. Ave Ave.'));
+
+/** Street types that end a street name ("Baker Street", "Inna Loop St"): such a run is no person. */
+export const STREET_WORDS: ReadonlySet<string> = new Set(
+  words(`street st str road rd avenue ave lane ln drive dr boulevard blvd court ct place pl square sq terrace way close crescent
+  grove gardens parade highway hwy parkway pkwy circle trail row mews walk alley plaza loop path pike bypass causeway
+  expressway freeway turnpike esplanade embankment rise vale heights meadows ridge hollow crossing junction landing harbor
+  harbour wharf quay estate fields passage run spur strand wynd brae knoll knolls coves cove radial stravenue manor manors mall
+  villages station summit track vista wells glen gateway forge forges fords falls extension extensions creek course corners
+  cliffs branch brooks burg camp canyon cape dale divide estates flats garden haven inlet island isle key lakes lights lock
+  lodge mills mission motorway mount mountain neck orchard oval overpass pass parks pines plain plains port prairie ramp
+  ranch rapid rapids rest river roads route shoal shore shores skyway spring springs squares stream streets throughway trace
+  trafficway tunnel underpass union valley viaduct views greens forks crossroad straße strasse weg gasse platz allee`),
+);
+
+let places: Set<string> | undefined;
+
+/** True when the text (any case) is a country, state or city name of the gazetteer. */
+export function isPlaceName(text: string): boolean {
+  places ??= new Set(PLACE_NAMES_DATA.split('|'));
+  return places.has(text.toLowerCase().replace(/\s+/g, ' '));
+}
+
+let bloomBits: Uint8Array | undefined;
+
+/** True when the lowercased word is (probably: ~1% false positives) a common English or German word. */
+export function isCommonWord(lower: string): boolean {
+  bloomBits ??= new Uint8Array(Buffer.from(COMMON_WORDS_BLOOM.bits, 'base64'));
+  const { m, k } = COMMON_WORDS_BLOOM;
+  const [h1, h2] = bloomHashes(lower);
+  for (let i = 0; i < k; i++) {
+    const b = (h1 + i * h2) % m;
+    if (((bloomBits[b >>> 3] as number) & (1 << (b & 7))) === 0) return false;
+  }
+  return true;
+}
+
+/** First words of place names ("North Ashton", "Bad Korinna", "San Elettra", "Porto Alegre"). */
+export const PLACE_PREFIXES: ReadonlySet<string> = new Set(
+  words(`north south east west new old port fort lake mount saint st san santa santo são sankt bad nord süd sud ost west groß
+  gross klein alt neu ober unter nieder borgo castel castello castelnuovo villa villanova porto quarto quinto sesto settimo
+  lower upper great little high east west upper nowa nowy stary stara wielki wielka mała mały vila vale ponte monte
+  campo praia rio lago puerto`),
+);
+
+/** A word before a capitalised word that makes it a place: "in Berlin", "magazzino di Romina". */
+export const PLACE_PREPOSITIONS: ReadonlySet<string> = new Set(words('in im nach aus en au di nel nella w we em no na naar uit te'));

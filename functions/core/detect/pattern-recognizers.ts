@@ -6,7 +6,9 @@
 import { isIPv6 } from 'node:net';
 import type { EntityType } from '../types.ts';
 import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
-import { F_ARMOUR, F_AT, F_DIGIT, F_EYJ, F_LETTER, F_UPPER, F_URLISH, PatternRecognizer } from './recognizer.ts';
+import {
+  F_ARMOUR, F_AT, F_DIGIT, F_DIGITS7, F_DIGITS9, F_DIGITS12, F_EYJ, F_LETTER, F_UPPER, F_URLISH, PatternRecognizer,
+} from './recognizer.ts';
 import {
   creditCardValid, deTaxIdValid, esNifValid, ibanLength, ibanValid, inAadhaarValid,
   itFiscalCodeValid, plPeselValid, ukNhsValid, ukNinoValid, usSsnValid, validDate,
@@ -25,7 +27,7 @@ export const emailRecognizer = new PatternRecognizer({
       name: 'address',
       // Local part: no leading or trailing dot; domain: labels of letters/digits/hyphens, a TLD of letters.
       regex:
-        /(?<![\p{L}\p{N}._%+\-])[\p{L}\p{N}_%+\-](?:[\p{L}\p{N}._%+\-]{0,62}[\p{L}\p{N}_%+\-])?@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}\-@])/gu,
+        /[\p{L}\p{N}_%+\-](?<![\p{L}\p{N}._%+\-][\p{L}\p{N}_%+\-])(?:[\p{L}\p{N}._%+\-]{0,62}[\p{L}\p{N}_%+\-])?@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]{0,61}[\p{L}\p{N}])?\.){1,8}\p{L}{2,24}(?![\p{L}\p{N}\-@])/gu,
       score: 0.95,
     },
   ],
@@ -38,8 +40,8 @@ export const urlRecognizer = new PatternRecognizer({
   entity: 'URL',
   requires: F_URLISH,
   patterns: [
-    { name: 'scheme', regex: /(?<![\p{L}\p{N}])(?:https?|ftp):\/\/[^\s<>"'`{}|\\^[\]]{2,2048}/giu, score: 0.6 },
-    { name: 'www', regex: /(?<![\p{L}\p{N}.\/@])www\.[\p{L}\p{N}\-]{1,63}(?:\.[\p{L}\p{N}\-]{1,63}){1,6}(?:\/[^\s<>"'`{}|\\^[\]]{0,2048})?/giu, score: 0.55 },
+    { name: 'scheme', regex: /(?:https?|ftp)(?<![\p{L}\p{N}](?:https?|ftp)):\/\/[^\s<>"'`{}|\\^[\]]{2,2048}/giu, score: 0.6 },
+    { name: 'www', regex: /www\.(?<![\p{L}\p{N}.\/@]www\.)[\p{L}\p{N}\-]{1,63}(?:\.[\p{L}\p{N}\-]{1,63}){1,6}(?:\/[^\s<>"'`{}|\\^[\]]{0,2048})?/giu, score: 0.55 },
   ],
   // Sentence punctuation after a URL is not part of it.
   validate: (v, _t, start) => {
@@ -65,8 +67,9 @@ function cardGroupingOk(v: string): boolean {
 export const creditCardRecognizer = new PatternRecognizer({
   name: 'credit-card',
   entity: 'CREDIT_CARD',
-  requires: F_DIGIT,
-  patterns: [{ name: 'digits', regex: /(?<![\d\-.,\/])\d(?:[ \-]?\d){11,18}(?![\d\-\/]|[.,]\d)/g, score: 0.8 }],
+  gate: /\d{4}/,
+  requires: F_DIGITS12,
+  patterns: [{ name: 'digits', regex: /\d(?<![\d\-.,\/]\d)(?:[ \-]?\d){11,18}(?![\d\-\/]|[.,]\d)/g, score: 0.8 }],
   context: ctx('CREDIT_CARD'),
   contextBoost: 0.2,
   negativeContext: NEGATIVE_NUMBER_CONTEXT,
@@ -82,8 +85,9 @@ class IbanRecognizer extends PatternRecognizer {
     super({
       name: 'iban',
       entity: 'IBAN_CODE',
+      gate: /[A-Za-z]{2}\d{2}/,
       requires: F_DIGIT | F_LETTER,
-      patterns: [{ name: 'iban', regex: /(?<![\p{L}\p{N}])[A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){10,32}/gu, score: 0.9 }],
+      patterns: [{ name: 'iban', regex: /[A-Za-z](?<![\p{L}\p{N}][A-Za-z])[A-Za-z]{1}\d{2}(?:[ \-]?[A-Za-z0-9]){10,32}/gu, score: 0.9 }],
       context: ctx('IBAN_CODE'),
       contextBoost: 0.1,
       // The candidate may run into the next word ("... 32 and"): cut it at the country's length.
@@ -110,12 +114,12 @@ export const ibanRecognizer = new IbanRecognizer();
 export const usSsnRecognizer = new PatternRecognizer({
   name: 'us-ssn',
   entity: 'US_SSN',
-  requires: F_DIGIT,
+  requires: F_DIGITS9,
   patterns: [
-    { name: 'dashed', regex: /(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])/g, score: 0.6 },
-    { name: 'spaced', regex: /(?<![\d ])\d{3} \d{2} \d{4}(?![\d]| \d)/g, score: 0.35 },
-    { name: 'dotted', regex: /(?<![\d.])\d{3}\.\d{2}\.\d{4}(?![\d.])/g, score: 0.3 },
-    { name: 'plain', regex: /(?<![\d\-.,])\d{9}(?![\d\-]|[.,]\d)/g, score: 0.15 },
+    { name: 'dashed', regex: /\d(?<![\d\-]\d)\d{2}-\d{2}-\d{4}(?![\d\-])/g, score: 0.6 },
+    { name: 'spaced', regex: /\d(?<![\d ]\d)\d{2} \d{2} \d{4}(?![\d]| \d)/g, score: 0.35, needsContext: true },
+    { name: 'dotted', regex: /\d(?<![\d.]\d)\d{2}\.\d{2}\.\d{4}(?![\d.])/g, score: 0.3, needsContext: true },
+    { name: 'plain', regex: /\d(?<![\d\-.,]\d)\d{8}(?![\d\-]|[.,]\d)/g, score: 0.15, needsContext: true },
   ],
   context: ctx('US_SSN'),
   contextBoost: 0.4,
@@ -126,9 +130,10 @@ export const usSsnRecognizer = new PatternRecognizer({
 export const ukNinoRecognizer = new PatternRecognizer({
   name: 'uk-nino',
   entity: 'UK_NINO',
+  gate: /[A-Z]{2} ?\d\d/,
   requires: F_DIGIT | F_UPPER,
   patterns: [
-    { name: 'nino', regex: /(?<![\p{L}\p{N}])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\p{L}\p{N}])/gu, score: 0.85 },
+    { name: 'nino', regex: /[A-CEGHJ-PR-TW-Z](?<![\p{L}\p{N}][A-CEGHJ-PR-TW-Z])[A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D](?![\p{L}\p{N}])/gu, score: 0.85 },
   ],
   context: ctx('UK_NINO'),
   validate: (v) => ukNinoValid(v),
@@ -137,8 +142,8 @@ export const ukNinoRecognizer = new PatternRecognizer({
 export const ukNhsRecognizer = new PatternRecognizer({
   name: 'uk-nhs',
   entity: 'UK_NHS',
-  requires: F_DIGIT,
-  patterns: [{ name: 'nhs', regex: /(?<![\d\-+])\d{3}([ \-]?)\d{3}\1\d{4}(?![\d\-])/g, score: 0.3 }],
+  requires: F_DIGITS9,
+  patterns: [{ name: 'nhs', regex: /\d(?<![\d\-+]\d)\d{2}([ \-]?)\d{3}\1\d{4}(?![\d\-])/g, score: 0.3, needsContext: true }],
   context: ctx('UK_NHS'),
   contextBoost: 0.45,
   negativeContext: NEGATIVE_NUMBER_CONTEXT,
@@ -148,10 +153,11 @@ export const ukNhsRecognizer = new PatternRecognizer({
 export const esNifRecognizer = new PatternRecognizer({
   name: 'es-nif',
   entity: 'ES_NIF',
-  requires: F_DIGIT | F_LETTER,
+  gate: /\d{7}/,
+  requires: F_DIGITS7 | F_LETTER,
   patterns: [
-    { name: 'dni', regex: /(?<![\p{L}\p{N}\-])\d{8}[ \-]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.75 },
-    { name: 'nie', regex: /(?<![\p{L}\p{N}\-])[XYZxyz][ \-]?\d{7}[ \-]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.8 },
+    { name: 'dni', regex: /\d(?<![\p{L}\p{N}\-]\d)\d{7}[ \-]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.75 },
+    { name: 'nie', regex: /[XYZxyz](?<![\p{L}\p{N}\-][XYZxyz])[ \-]?\d{7}[ \-]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.8 },
   ],
   context: ctx('ES_NIF'),
   validate: (v) => esNifValid(v),
@@ -160,11 +166,13 @@ export const esNifRecognizer = new PatternRecognizer({
 export const itFiscalCodeRecognizer = new PatternRecognizer({
   name: 'it-fiscal-code',
   entity: 'IT_FISCAL_CODE',
+  // Digits at positions 7–8, 10–11 and 13–15 (or their omocodia letters): look for the digits first.
+  gate: /[0-9LMNP-V]{2}[A-Za-z][0-9LMNP-V]{2}[A-Za-z][0-9LMNP-V]{3}[A-Za-z]/i,
   requires: F_DIGIT | F_LETTER,
   patterns: [
     {
       name: 'cf',
-      regex: /(?<![\p{L}\p{N}])[A-Za-z]{6}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{3}[A-Za-z](?![\p{L}\p{N}])/gu,
+      regex: /[A-Za-z](?<![\p{L}\p{N}][A-Za-z])[A-Za-z]{5}[0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{2}[A-Za-z][0-9LMNP-Vlmnp-v]{3}[A-Za-z](?![\p{L}\p{N}])/gu,
       score: 0.9,
     },
   ],
@@ -175,8 +183,8 @@ export const itFiscalCodeRecognizer = new PatternRecognizer({
 export const plPeselRecognizer = new PatternRecognizer({
   name: 'pl-pesel',
   entity: 'PL_PESEL',
-  requires: F_DIGIT,
-  patterns: [{ name: 'pesel', regex: /(?<![\d\-+.,])\d{11}(?![\d\-]|[.,]\d)/g, score: 0.4 }],
+  requires: F_DIGITS9,
+  patterns: [{ name: 'pesel', regex: /\d(?<![\d\-+.,]\d)\d{10}(?![\d\-]|[.,]\d)/g, score: 0.4, needsContext: true }],
   context: ctx('PL_PESEL'),
   contextBoost: 0.45,
   negativeContext: NEGATIVE_NUMBER_CONTEXT,
@@ -186,8 +194,8 @@ export const plPeselRecognizer = new PatternRecognizer({
 export const inAadhaarRecognizer = new PatternRecognizer({
   name: 'in-aadhaar',
   entity: 'IN_AADHAAR',
-  requires: F_DIGIT,
-  patterns: [{ name: 'aadhaar', regex: /(?<![\d\-+.,])[2-9]\d{3}([ \-]?)\d{4}\1\d{4}(?![\d\-]|[.,]\d)/g, score: 0.4 }],
+  requires: F_DIGITS12,
+  patterns: [{ name: 'aadhaar', regex: /[2-9](?<![\d\-+.,][2-9])\d{3}([ \-]?)\d{4}\1\d{4}(?![\d\-]|[.,]\d)/g, score: 0.4, needsContext: true }],
   context: ctx('IN_AADHAAR'),
   contextBoost: 0.45,
   negativeContext: NEGATIVE_NUMBER_CONTEXT,
@@ -197,9 +205,9 @@ export const inAadhaarRecognizer = new PatternRecognizer({
 export const deTaxIdRecognizer = new PatternRecognizer({
   name: 'de-tax-id',
   entity: 'DE_TAX_ID',
-  requires: F_DIGIT,
+  requires: F_DIGITS9,
   patterns: [
-    { name: 'grouped', regex: /(?<![\d\-+.,])[1-9]\d ?\d{3} ?\d{3} ?\d{3}(?![\d\-]|[.,]\d)/g, score: 0.4 },
+    { name: 'grouped', regex: /[1-9](?<![\d\-+.,][1-9])\d ?\d{3} ?\d{3} ?\d{3}(?![\d\-]|[.,]\d)/g, score: 0.4, needsContext: true },
   ],
   context: ctx('DE_TAX_ID'),
   contextBoost: 0.45,
@@ -209,15 +217,13 @@ export const deTaxIdRecognizer = new PatternRecognizer({
 
 // ---------------------------------------------------------------- network
 
-const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
-
 export const ipRecognizer = new PatternRecognizer({
   name: 'ip',
   entity: 'IP_ADDRESS',
   requires: F_DIGIT,
   patterns: [
-    { name: 'v4', regex: new RegExp(`(?<![\\d.])${OCTET}(?:\\.${OCTET}){3}(?![\\d]|\\.\\d)`, 'g'), score: 0.6 },
-    { name: 'v6', regex: /(?<![\p{L}\p{N}:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\p{L}\p{N}:])/gu, score: 0.7 },
+    { name: 'v4', regex: /\d(?<![\d.]\d)\d{0,2}(?:\.\d{1,3}){3}(?!\d|\.\d)/g, score: 0.6, gate: /\d\.\d{1,3}\.\d{1,3}\./ },
+    { name: 'v6', regex: /[0-9A-Fa-f:](?<![\p{L}\p{N}:.][0-9A-Fa-f:])[0-9A-Fa-f]{0,3}:[0-9A-Fa-f:]{1,37}(?![\p{L}\p{N}:])/gu, score: 0.7, gate: /[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:/ },
   ],
   context: ctx('IP_ADDRESS'),
   contextBoost: 0.3,
@@ -229,17 +235,19 @@ export const ipRecognizer = new PatternRecognizer({
       // Clock times (10:30:00) and short fragments are not addresses.
       return colons === 7 || (v.includes('::') && v.replace(/:/g, '').length >= 4);
     }
-    return v !== '0.0.0.0';
+    // Every octet at most 255; 0.0.0.0 is no host.
+    return v !== '0.0.0.0' && v.split('.').every((o) => Number(o) <= 255 && (o.length === 1 || o[0] !== '0'));
   },
 });
 
 export const macRecognizer = new PatternRecognizer({
   name: 'mac',
   entity: 'MAC_ADDRESS',
+  gate: /[0-9A-Fa-f]{2}[:\-.][0-9A-Fa-f]{2}/,
   requires: F_DIGIT,
   patterns: [
-    { name: 'colon', regex: /(?<![\p{L}\p{N}:\-])[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\p{L}\p{N}:\-])/gu, score: 0.8 },
-    { name: 'cisco', regex: /(?<![\p{L}\p{N}.])[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}(?![\p{L}\p{N}.])/gu, score: 0.7 },
+    { name: 'colon', regex: /[0-9A-Fa-f](?<![\p{L}\p{N}:\-][0-9A-Fa-f])[0-9A-Fa-f]{1}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\p{L}\p{N}:\-])/gu, score: 0.8 },
+    { name: 'cisco', regex: /[0-9a-fA-F](?<![\p{L}\p{N}.][0-9a-fA-F])[0-9a-fA-F]{3}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}(?![\p{L}\p{N}.])/gu, score: 0.7 },
   ],
   context: ctx('MAC_ADDRESS'),
   contextBoost: 0.2,
@@ -262,9 +270,10 @@ function looksRandom(v: string): boolean {
 export const awsAccessKeyRecognizer = new PatternRecognizer({
   name: 'aws-access-key',
   entity: 'AWS_ACCESS_KEY',
+  gate: /AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA/,
   requires: F_UPPER,
   patterns: [
-    { name: 'key-id', regex: /(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g, score: 0.95 },
+    { name: 'key-id', regex: /A(?<![A-Za-z0-9]A)(?:KIA|SIA|BIA|CCA|GPA|IDA|IPA|NPA|NVA|PKA|ROA|SCA)[A-Z2-7]{16}(?![A-Za-z0-9])/g, score: 0.95 },
   ],
 });
 
@@ -272,7 +281,7 @@ export const awsSecretKeyRecognizer = new PatternRecognizer({
   name: 'aws-secret-key',
   entity: 'AWS_SECRET_KEY',
   requires: F_LETTER | F_DIGIT,
-  patterns: [{ name: 'secret', regex: /(?<![A-Za-z0-9\/+=])[A-Za-z0-9\/+]{40}(?![A-Za-z0-9\/+=])/g, score: 0.15 }],
+  patterns: [{ name: 'secret', regex: /[A-Za-z0-9\/+](?<![A-Za-z0-9\/+=][A-Za-z0-9\/+])[A-Za-z0-9\/+]{39}(?![A-Za-z0-9\/+=])/g, score: 0.15, needsContext: true }],
   context: [...ctx('AWS_SECRET_KEY'), 'aws', 'secret'],
   contextBoost: 0.75,
   contextWindow: [64, 0],
@@ -300,29 +309,31 @@ export const jwtRecognizer = new PatternRecognizer({
   entity: 'JWT',
   requires: F_EYJ,
   patterns: [
-    { name: 'jws', regex: /(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{5,4096}\.eyJ[A-Za-z0-9_\-]{5,8192}\.[A-Za-z0-9_\-]{0,4096}(?![A-Za-z0-9_\-])/g, score: 0.95 },
+    { name: 'jws', regex: /e(?<![A-Za-z0-9_\-]e)yJ[A-Za-z0-9_\-]{5,4096}\.eyJ[A-Za-z0-9_\-]{5,8192}\.[A-Za-z0-9_\-]{0,4096}(?![A-Za-z0-9_\-])/g, score: 0.95 },
   ],
 });
 
 export const apiTokenRecognizer = new PatternRecognizer({
   name: 'api-token',
   entity: 'API_TOKEN',
+  gate: /[spr]k_|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AIza|npm_|SG\.|sk-/,
   requires: F_LETTER,
   patterns: [
-    { name: 'stripe', regex: /(?<![A-Za-z0-9_])(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,128}(?![A-Za-z0-9])/g, score: 0.95 },
-    { name: 'github', regex: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{50,255})(?![A-Za-z0-9_])/g, score: 0.95 },
-    { name: 'gitlab', regex: /(?<![A-Za-z0-9_])glpat-[A-Za-z0-9_\-]{20,64}(?![A-Za-z0-9_\-])/g, score: 0.95 },
-    { name: 'slack', regex: /(?<![A-Za-z0-9_])xox[abposr]-[A-Za-z0-9\-]{10,200}(?![A-Za-z0-9\-])/g, score: 0.95 },
-    { name: 'google', regex: /(?<![A-Za-z0-9_])AIza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])/g, score: 0.9 },
-    { name: 'npm', regex: /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, score: 0.95 },
-    { name: 'sendgrid', regex: /(?<![A-Za-z0-9_])SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])/g, score: 0.95 },
-    { name: 'openai', regex: /(?<![A-Za-z0-9_\-])sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{32,200}(?![A-Za-z0-9_\-])/g, score: 0.9 },
+    { name: 'stripe', regex: /[spr](?<![A-Za-z0-9_][spr])k_(?:live|test)_[A-Za-z0-9]{16,128}(?![A-Za-z0-9])/g, score: 0.95 },
+    { name: 'github', regex: /g(?<![A-Za-z0-9_]g)(?:h[pousr]_[A-Za-z0-9]{36,255}|ithub_pat_[A-Za-z0-9_]{50,255})(?![A-Za-z0-9_])/g, score: 0.95 },
+    { name: 'gitlab', regex: /g(?<![A-Za-z0-9_]g)lpat-[A-Za-z0-9_\-]{20,64}(?![A-Za-z0-9_\-])/g, score: 0.95 },
+    { name: 'slack', regex: /x(?<![A-Za-z0-9_]x)ox[abposr]-[A-Za-z0-9\-]{10,200}(?![A-Za-z0-9\-])/g, score: 0.95 },
+    { name: 'google', regex: /A(?<![A-Za-z0-9_]A)Iza[0-9A-Za-z_\-]{35}(?![A-Za-z0-9_\-])/g, score: 0.9 },
+    { name: 'npm', regex: /n(?<![A-Za-z0-9_]n)pm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g, score: 0.95 },
+    { name: 'sendgrid', regex: /S(?<![A-Za-z0-9_]S)G\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}(?![A-Za-z0-9_\-])/g, score: 0.95 },
+    { name: 'openai', regex: /s(?<![A-Za-z0-9_\-]s)k-(?:proj-|ant-)?[A-Za-z0-9_\-]{32,200}(?![A-Za-z0-9_\-])/g, score: 0.9 },
   ],
 });
 
 export const secretAssignmentRecognizer = new PatternRecognizer({
   name: 'secret-assignment',
   entity: 'API_TOKEN',
+  gate: /api|key|token|secret|pass|pwd|bearer|has[lł]o|senha|contrase|wachtwoord|kennwort|mot de passe/i,
   requires: F_LETTER,
   patterns: [
     {
@@ -333,7 +344,7 @@ export const secretAssignmentRecognizer = new PatternRecognizer({
       score: 0.75,
       group: 1,
     },
-    { name: 'bearer', regex: /(?<![\p{L}\p{N}])bearer\s{1,3}([A-Za-z0-9_\-.=+\/]{16,4096})/giu, score: 0.85, group: 1 },
+    { name: 'bearer', regex: /[Bb](?<![\p{L}\p{N}][Bb])earer\s{1,3}([A-Za-z0-9_\-.=+\/]{16,4096})/giu, score: 0.85, group: 1 },
   ],
   validate: (v, _text, start) => {
     // Sentence punctuation after the secret is not part of it.
@@ -349,17 +360,17 @@ export const postcodeRecognizer = new PatternRecognizer({
   entity: 'POSTCODE',
   requires: F_DIGIT,
   patterns: [
-    { name: 'uk', regex: /(?<![\p{L}\p{N}])(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?) ?\d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.55 },
-    { name: 'ca', regex: /(?<![\p{L}\p{N}])[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d(?![\p{L}\p{N}])/gu, score: 0.5 },
-    { name: 'nl', regex: /(?<![\p{L}\p{N}])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.3 },
-    { name: 'us-zip4', regex: /(?<![\d\-])\d{5}-\d{4}(?![\d\-])/g, score: 0.4 },
-    { name: 'br-cep', regex: /(?<![\d\-])\d{5}-\d{3}(?![\d\-])/g, score: 0.3 },
-    { name: 'pt', regex: /(?<![\d\-])\d{4}-\d{3}(?![\d\-])/g, score: 0.25 },
-    { name: 'pl', regex: /(?<![\d\-])\d{2}-\d{3}(?![\d\-])/g, score: 0.2 },
-    { name: 'se-cz-gr', regex: /(?<![\d\- ])\d{3} \d{2}(?![\d\-]| \d)/g, score: 0.05 },
-    { name: 'three-digit', regex: /(?<![\d.,\-\/])\d{3}(?![\d\-\/]|[.,]\d)/g, score: 0.02 },
-    { name: 'five-digit', regex: /(?<![\d.,\-\/])\d{5}(?![\d\-\/]|[.,]\d)/g, score: 0.1 },
-    { name: 'four-digit', regex: /(?<![\d.,\-\/])\d{4}(?![\d\-\/]|[.,]\d)/g, score: 0.05 },
+    { name: 'uk', regex: /[A-PR-UWYZ](?<![\p{L}\p{N}][A-PR-UWYZ])(?:[A-HK-Y]?\d[A-Z\d]?) ?\d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.55 },
+    { name: 'ca', regex: /[ABCEGHJ-NPRSTVXY](?<![\p{L}\p{N}][ABCEGHJ-NPRSTVXY])\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d(?![\p{L}\p{N}])/gu, score: 0.5 },
+    { name: 'nl', regex: /[1-9](?<![\p{L}\p{N}][1-9])\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.3, needsContext: true },
+    { name: 'us-zip4', regex: /\d(?<![\d\-]\d)\d{4}-\d{4}(?![\d\-])/g, score: 0.4, needsContext: true },
+    { name: 'br-cep', regex: /\d(?<![\d\-]\d)\d{4}-\d{3}(?![\d\-])/g, score: 0.3, needsContext: true },
+    { name: 'pt', regex: /\d(?<![\d\-]\d)\d{3}-\d{3}(?![\d\-])/g, score: 0.25, needsContext: true },
+    { name: 'pl', regex: /\d(?<![\d\-]\d)\d{1}-\d{3}(?![\d\-])/g, score: 0.2, needsContext: true },
+    { name: 'se-cz-gr', regex: /\d(?<![\d\- ]\d)\d{2} \d{2}(?![\d\-]| \d)/g, score: 0.05, needsContext: true },
+    { name: 'three-digit', regex: /\d(?<![\d.,\-\/]\d)\d{2}(?![\d\-\/]|[.,]\d)/g, score: 0.02, needsContext: true },
+    { name: 'five-digit', regex: /\d(?<![\d.,\-\/]\d)\d{4}(?![\d\-\/]|[.,]\d)/g, score: 0.1, needsContext: true },
+    { name: 'four-digit', regex: /\d(?<![\d.,\-\/]\d)\d{3}(?![\d\-\/]|[.,]\d)/g, score: 0.05, needsContext: true },
   ],
   context: ctx('POSTCODE'),
   contextBoost: 0.5,
@@ -394,16 +405,18 @@ export const dateOfBirthRecognizer = new PatternRecognizer({
   entity: 'DATE_OF_BIRTH',
   requires: F_DIGIT,
   patterns: [
-    { name: 'numeric', regex: /(?<![\d.\/\-])(?:\d{1,2}[.\/\-]\d{1,2}[.\/\-](?:19|20)?\d{2}|(?:19|20)\d{2}[.\/\-]\d{1,2}[.\/\-]\d{1,2})(?![\d\/\-]|\.\d)/g, score: 0.15 },
+    { name: 'numeric', regex: /\d(?<![\d.\/\-]\d)(?:\d?[.\/\-]\d{1,2}[.\/\-](?:19|20)?\d{2}|\d{3}[.\/\-]\d{1,2}[.\/\-]\d{1,2})(?![\d\/\-]|\.\d)/g, score: 0.15, needsContext: true },
     {
       name: 'day-month-year',
       regex: new RegExp(`(?<![\\p{L}\\p{N}])\\d{1,2}(?:st|nd|rd|th|er|º|\\.)?\\s{1,2}(?:de\\s)?(?:${MONTH_ALT})\\.?,?\\s{1,2}(?:de\\s)?(?:19|20)\\d{2}(?!\\d)`, 'giu'),
       score: 0.15,
+      needsContext: true,
     },
     {
       name: 'month-day-year',
       regex: new RegExp(`(?<![\\p{L}\\p{N}])(?:${MONTH_ALT})\\.?\\s{1,2}\\d{1,2}(?:st|nd|rd|th)?,?\\s{1,2}(?:19|20)\\d{2}(?!\\d)`, 'giu'),
       score: 0.15,
+      needsContext: true,
     },
   ],
   context: ctx('DATE_OF_BIRTH'),

@@ -8,14 +8,14 @@
  */
 import type { Span } from '../types.ts';
 import {
-  CUE_BIGRAMS, CUE_WORDS, DETERMINERS, NAME_COMMON, NAME_FOREIGN_WORD, NAME_PLACE, NOT_PERSON_NEXT, type NameLexicon, ORG_SUFFIXES, POST_CUE_WORDS,
-  STOP_WORDS, TITLES, WEAK_CUE_WORDS, defaultNameLexicon,
+  CUE_BIGRAMS, CUE_WORDS, DETERMINERS, NAME_COMMON, NAME_FIRST, NAME_FOREIGN_WORD, NAME_PLACE, NOT_PERSON_NEXT, type NameLexicon, ORG_SUFFIXES, POST_CUE_WORDS,
+  PLACE_PREFIXES, PLACE_PREPOSITIONS, STOP_WORDS, STREET_WORDS, TITLES, WEAK_CUE_WORDS, defaultNameLexicon, isCommonWord, isPlaceName,
 } from './name-lexicon.ts';
 import { F_LETTER, F_UPPER, type Recognizer, type ScanEnv } from './recognizer.ts';
 
 // A capitalised word (letters, marks, inner apostrophes and hyphens), not inside a word, an email
 // or a URL; or an initial with its dot.
-const TOKEN_RE = /(?<![\p{L}\p{M}\p{N}_@.'’\-\/])\p{Lu}[\p{L}\p{M}'’\-]{0,40}(?![\p{L}\p{M}\p{N}_@'’\-]|\.\p{L})\.?/gu;
+const TOKEN_RE = /\p{Lu}(?<![\p{L}\p{M}\p{N}_@.'’\-\/]\p{Lu})[\p{L}\p{M}'’\-]{0,40}(?![\p{L}\p{M}\p{N}_@'’\-]|\.\p{L})\.?/gu;
 
 const PARTICLE_GAP = /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
 const SPACE_GAP = /^[ \t]{1,3}$/;
@@ -42,9 +42,40 @@ interface Run {
   score: number;
 }
 
+const CAPITAL_PARTICLES = new Set(['Di', 'De', 'Da', 'Do', 'Dos', 'Das', 'Du', 'Del', 'Della', 'Van', 'Von', 'Le', 'La', 'Lo', 'Ten', 'Ter', 'Mac', 'Mc', 'Al', 'El', 'Bin', 'Ibn', 'Dal', 'Dalla', 'Des']);
+
 /** Separators inside a list of names. */
 const LIST_GAP = /^(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|und|et|y|e|i|en|og|och|oraz|ou|or|oder|o)[ \t]{1,2}|,[ \t]{0,2}(?:and|und|et|y|e|i|en)[ \t]{1,2})$/;
-const HOUSE_NUMBER_AFTER = /^(?:[ \t]?(?:u\.|utca|út|tér|nr\.?|no\.?))?[ \t]\d{1,4}[a-zA-Z]?(?![\d.,:\/\-]|[ \t]?(?:years|yrs|jahre|ans|años|anni|jaar|lat|anos|%))/i;
+const HOUSE_NUMBER_AFTER = /^(?:[ \t]?(?:u\.|utca|út|tér|nr\.?|no\.?))?[ \t]\d{1,4}[a-zA-Z]?(?![\d:]|[.,\/\-]\d|[ \t]?(?:years|yrs|jahre|ans|años|anni|jaar|lat|anos|%))/i;
+
+// Endings of surnames across Europe (and Slavic, Nordic, Greek, Turkish patronymics).
+const SURNAME_ENDINGS = new Set(
+  `sen son sson sdottir sdóttir dóttir ov ova ev eva ski ska sky skaya cki cka dzki dzka wicz owicz ewicz ić ic vić vic enko
+  chuk czuk uk yk yan ian poulos opoulos akis idis oglu oğlu escu eanu ini elli etti ucci acci ez aki ishi moto mura yama kawa
+  oka ata berg stein mann man feld baum hoff hofer inger ner ler ová ovà ský ská nen lainen ainen inen gaard strup rud vik qvist
+  kvist ström strom lund holm dahl gren eau eaux ault`.split(/\s+/),
+);
+// Endings of common nouns, adjectives and adverbs in the supported languages.
+const WORD_ENDINGS = new Set(
+  `ed person people tion tions sion sions ment ments ness ity ities ing ings ance ence ship hood ism ure ures ology ics ful less
+  able ible ous ive ives ly ware heit keit ung ungen schaft lich isch ción ciones sión dad mente zione zioni ità ção ções dade
+  ologia ología ique isme ité eur eurs teur trice ismo ista ieren ement ements nie anie enie ość heid ijk erij ering`.split(/\s+/),
+);
+
+/** 1 for surname-shaped words, -1 for common-word-shaped ones, 0 otherwise (lowercased input). */
+function nameShape(w: string): number {
+  if (w.length < 4) return 0;
+  let surname = false;
+  for (let k = 2; k <= 7 && k < w.length; k++) {
+    const end = w.slice(-k);
+    if (WORD_ENDINGS.has(end)) return -1;
+    if (SURNAME_ENDINGS.has(end)) surname = true;
+  }
+  return surname ? 1 : 0;
+}
+
+/** Words after "Anna," that make Anna someone spoken to. */
+const VOCATIVE_NEXT = new Set(['can', 'could', 'would', 'will', 'please', 'thanks', 'thank', 'i', 'we', 'you', 'do', 'did', 'are', 'is', 'have', 'what', 'where', 'when', 'how', 'why', 'let', 'just', 'kannst', 'können', 'bitte', 'pourriez', 'pouvez', 'merci', 'puedes', 'puede', 'gracias', 'puoi', 'può', 'grazie', 'kun', 'kunt', 'bedankt', 'czy', 'dziękuję', 'pode', 'podes', 'obrigado', 'obrigada']);
 
 function isNameWord(t: Token): boolean {
   return t.kind === STRONG || t.kind === WEAK || t.kind === INITIAL || t.kind === UNKNOWN;
@@ -89,6 +120,10 @@ interface Token {
   dot: boolean;
   /** A stop word that is also a name (May, Will, Name): only a title makes it a name alone. */
   stop: boolean;
+  /** For unknown words: 1 when shaped like a surname (-sen, -ov, -ski…), -1 like a common word (-tion…). */
+  shape: number;
+  /** A capitalised surname particle (Di, De, Van, Le…): inside a name, not a name alone. */
+  particle: boolean;
 }
 
 /** Options of a person recognizer (the evaluation swaps the lexicon for its hold-out split). */
@@ -102,6 +137,7 @@ export class PersonRecognizer implements Recognizer {
   readonly entities = ['PERSON'] as const;
   readonly requires = F_LETTER;
   private readonly lexicon: NameLexicon;
+  private readonly memo = new Map<string, number>();
 
   constructor(opts: PersonRecognizerOptions = {}) {
     this.lexicon = opts.lexicon ?? defaultNameLexicon();
@@ -112,26 +148,50 @@ export class PersonRecognizer implements Recognizer {
     if (INTRO_GATE.test(text)) this.introduced(text, out);
   }
 
-  /** The kind of a word and its lexicon flags, packed as kind | flags << 4. */
-  private kindOf(core: string): number {
+  /**
+   * A word's kind, stop-word bit (16), shape (32 surname-like, 64 word-like) and lexicon flags
+   * (<< 8), packed in a number and memoised: the same capitalised words recur in every row.
+   */
+  private classify(core: string): number {
+    let v = this.memo.get(core);
+    if (v === undefined) {
+      v = this.classifyUncached(core);
+      if (this.memo.size >= 50_000) this.memo.clear();
+      this.memo.set(core, v);
+    }
+    return v;
+  }
+
+  private classifyUncached(core: string): number {
     if (core.length === 1) return INITIAL;
     const lower = core.toLowerCase();
     // All capitals: acronyms and shouted place names in address blocks, rarely a name.
-    if (lower === core.toUpperCase() || core === core.toUpperCase()) return NONE;
+    if (core === core.toUpperCase()) return NONE;
     if (TITLES.has(lower)) return TITLE;
+    const stop = STOP_WORDS.has(lower);
     let f = this.lexicon.get(lower);
     if (f === undefined && lower.includes('-')) {
       // Jean-Pierre, Müller-Lüdenscheidt: a name when every part is one.
       let all = 0;
       for (const part of lower.split('-')) {
         const pf = this.lexicon.get(part);
-        if (pf === undefined) return STOP_WORDS.has(lower) ? NONE : UNKNOWN;
+        if (pf === undefined) {
+          all = -1;
+          break;
+        }
         all |= pf;
       }
-      f = all;
+      if (all >= 0) f = all;
     }
-    if (f === undefined) return STOP_WORDS.has(lower) ? NONE : UNKNOWN;
-    return (f & (NAME_COMMON | NAME_PLACE) || STOP_WORDS.has(lower) ? WEAK : STRONG) | (f << 4);
+    if (f === undefined) {
+      // "Plastic", "Lieferung": words of the dictionary are not names.
+      if (stop || isCommonWord(lower)) return NONE;
+      const shape = nameShape(lower);
+      // "Application", "Lieferung": unknown words shaped like common words are not names.
+      if (shape < 0) return NONE;
+      return UNKNOWN | (shape > 0 ? 32 : 0);
+    }
+    return (f & (NAME_COMMON | NAME_PLACE) || stop ? WEAK : STRONG) | (stop ? 16 : 0) | (f << 8);
   }
 
   private tokenize(text: string): Token[] {
@@ -141,19 +201,32 @@ export class PersonRecognizer implements Recognizer {
     while ((m = TOKEN_RE.exec(text)) !== null) {
       const raw = m[0];
       const start = m.index;
-      let core = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+      const dotted = raw.charCodeAt(raw.length - 1) === 46;
+      let core = dotted ? raw.slice(0, -1) : raw;
       let possessive = false;
-      if (core.length > 3 && /['’]s?$/.test(core)) {
-        core = core.replace(/['’]s?$/, '');
+      const last = core.charCodeAt(core.length - 1);
+      if (core.length > 3 && (last === 39 || last === 0x2019 || ((last === 115 || last === 83) && (core.charCodeAt(core.length - 2) === 39 || core.charCodeAt(core.length - 2) === 0x2019)))) {
+        core = core.slice(0, last === 39 || last === 0x2019 ? -1 : -2);
         possessive = true;
       }
       if (core.endsWith('-')) core = core.slice(0, -1);
       if (core.length === 0) continue;
-      const packed = this.kindOf(core);
+      const packed = this.classify(core);
       let kind = packed & 15;
       // A lone capital letter is an initial only when written as one ("J." or "J Smith"); "I" is a pronoun.
-      if (kind === INITIAL && ((!raw.endsWith('.') && text[start + 1] !== ' ') || (raw === 'I' && text[start + 1] !== '.'))) kind = NONE;
-      tokens.push({ start, end: start + core.length, rawEnd: start + raw.length, kind, flags: packed >> 4, possessive, dot: raw.endsWith('.') && kind !== INITIAL, stop: kind === WEAK && STOP_WORDS.has(core.toLowerCase()) });
+      if (kind === INITIAL && ((!dotted && text[start + 1] !== ' ') || (raw === 'I' && text[start + 1] !== '.'))) kind = NONE;
+      tokens.push({
+        start,
+        end: start + core.length,
+        rawEnd: start + raw.length,
+        kind,
+        flags: packed >> 8,
+        possessive,
+        dot: dotted && kind !== INITIAL,
+        stop: (packed & 16) !== 0,
+        shape: packed & 32 ? 1 : 0,
+        particle: CAPITAL_PARTICLES.has(core),
+      });
     }
     return tokens;
   }
@@ -187,7 +260,12 @@ export class PersonRecognizer implements Recognizer {
       while (j + 1 < tokens.length) {
         const a = tokens[j] as Token;
         const b = tokens[j + 1] as Token;
-        if (b.kind === NONE || b.kind === TITLE || a.possessive || a.dot) break;
+        if (a.possessive || a.dot || b.kind === TITLE) break;
+        // "Ambrosiano Di Domenico", "Jacobus Van der Berg": a particle joins two name words.
+        if (b.particle && j + 2 < tokens.length && (tokens[j + 2] as Token).kind !== NONE && SPACE_GAP.test(text.slice(b.rawEnd, (tokens[j + 2] as Token).start))) {
+          b.kind = INITIAL;
+        }
+        if (b.kind === NONE) break;
         const gap = text.slice(a.rawEnd, b.start);
         if (!(SPACE_GAP.test(gap) || (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) || (a.kind === INITIAL && gap.length <= 2 && gap.trim() === ''))) break;
         j++;
@@ -220,11 +298,13 @@ export class PersonRecognizer implements Recognizer {
     let strong = 0;
     let weak = 0;
     let initials = 0;
+    let shaped = 0;
     for (let k = i; k <= j; k++) {
-      const kind = (tokens[k] as Token).kind;
-      if (kind === STRONG) strong++;
-      else if (kind === WEAK) weak++;
-      else if (kind === INITIAL) initials++;
+      const t = tokens[k] as Token;
+      if (t.kind === STRONG) strong++;
+      else if (t.kind === WEAK) weak++;
+      else if (t.kind === INITIAL) initials++;
+      else if (t.kind === UNKNOWN && t.shape > 0) shaped++;
     }
     const len = j - i + 1;
     if (initials === len) return undefined;
@@ -240,18 +320,35 @@ export class PersonRecognizer implements Recognizer {
     if ((NOT_PERSON_NEXT.has(next) || ORG_SUFFIXES.has(nextRaw)) && !strongCue) return undefined;
     // A name followed by a house number is a street named after someone ("Victor Hugo 49").
     if (HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)) && !strongCue) return undefined;
-    // "Anna:" at the start of a line: a speaker in a transcript.
-    const speaker = prev.lineStart && text[last.rawEnd] === ':' && len <= 3 && weak === 0;
-    const postCue = last.possessive || POST_CUE_WORDS.has(next) || speaker;
-    // A lone stop word that is also a name ("May", "Will", "Name:") needs a title.
-    if (len === 1 && first.stop && !titled) return undefined;
+    // A stop word that is also a name ("May", "Will", "My Baby") needs a title or a sure name beside it.
+    if (!titled && strong === 0) for (let k = i; k <= j; k++) if ((tokens[k] as Token).stop) return undefined;
+    const after = text[last.rawEnd];
+    // "Anna:" at the start of a line: a speaker in a transcript; "Anna, can you…": a vocative.
+    const speaker = prev.lineStart && after === ':' && weak === 0 && strong > 0;
+    const vocative = prev.sentenceStart && after === ',' && VOCATIVE_NEXT.has(next);
+    // A line that holds only a short name-like run (signature blocks, address labels).
+    const wholeLine = prev.lineStart && len >= 2 && len <= 3 && weak === 0 && /^[ \t]*(?:\r?\n|$)/.test(text.slice(last.rawEnd, last.rawEnd + 4));
+    const postCue = last.possessive || POST_CUE_WORDS.has(next) || vocative;
+    // "Emmie Ström's Cautionary Tales": what follows a possessive name is its work, not a name.
+    const afterPossessive = i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
+    if (afterPossessive && strong === 0 && !strongCue) return undefined;
+    // "Elisabeth Parks", "Inna Loop St": a street named after someone.
+    if (len >= 2 && STREET_WORDS.has(text.slice(last.start, last.end).toLowerCase())) return undefined;
+    // "Czech Republic", "Los Angeles": a place in the gazetteer; "North Ashton", "Bad Korinna": a place name's shape.
+    if (len >= 2 && isPlaceName(text.slice(first.start, last.end))) return undefined;
+    if (len >= 2 && !strongCue && PLACE_PREFIXES.has(text.slice(first.start, first.end).toLowerCase())) return undefined;
     const sentenceStart = prev.sentenceStart;
 
     let score: number;
-    if (len - initials >= 2 || (len >= 2 && strong + weak > 0)) {
+    const words = len - initials;
+    if (words >= 2 || (len >= 2 && strong + weak + shaped > 0)) {
       if (strong > 0) score = 0.85;
+      // "Tom I. Holzman", "Mijail C Adomo": words around a middle initial.
+      else if (initials > 0 && words >= 2 && first.kind !== INITIAL) score = 0.7;
+      // A first name then a capitalised word ("Harry Sheppard").
+      else if (first.kind === WEAK && first.flags & NAME_FIRST && !(first.flags & NAME_PLACE)) score = 0.65;
       else if (weak > 0) score = 0.45;
-      else score = sentenceStart ? 0.35 : 0.4;
+      else score = (sentenceStart ? 0.35 : 0.4) + (shaped > 0 ? 0.15 : 0);
       if (len > 4) score = Math.min(score, 0.35);
     } else {
       const t = initials > 0 ? (tokens[i + (first.kind === INITIAL ? 1 : 0)] as Token) : first;
@@ -262,15 +359,19 @@ export class PersonRecognizer implements Recognizer {
         // London, Madrid, Florence: a place before a name unless a cue says otherwise.
         if (t.flags & NAME_PLACE) score = sentenceStart ? 0.2 : 0.35;
         else score = sentenceStart || lang.german() ? 0.3 : 0.45;
-      } else score = sentenceStart ? 0.15 : lang.german() ? 0.1 : 0.3;
+      } else if (t.shape > 0) score = sentenceStart || lang.german() ? 0.3 : 0.45;
+      else score = sentenceStart ? 0.15 : lang.german() ? 0.1 : 0.3;
     }
     if (DETERMINERS.has(w1) && !strongCue) {
-      if (strong === 0) return undefined;
+      if (strong === 0 && !(initials > 0 && words >= 2)) return undefined;
       if (len === 1) score -= 0.2;
     }
-    if (strongCue) score += 0.4;
+    // "in Berlin", "magazzino di Romina": after a preposition of place, a capitalised word is more likely a place.
+    if (PLACE_PREPOSITIONS.has(w1) && !strongCue) score -= 0.3;
+    if (strongCue || speaker) score += 0.4;
     else if (weakCue) score += 0.15;
     if (postCue) score += 0.3;
+    if (wholeLine) score += 0.2;
     return { start: first.start, end: last.end, score };
   }
 

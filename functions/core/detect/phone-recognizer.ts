@@ -4,15 +4,17 @@
  * region, then, at a lower score, for the regions of the supported languages.
  */
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { TwoGenerationCache } from '../two-generation-cache.ts';
 import type { Span } from '../types.ts';
 import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT, compileContext } from './context-words.ts';
-import { F_DIGIT, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
+import { F_DIGITS7, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
 
-// Optional + or 00, then digits and (area) groups separated by at most two of space - . / ;
+// The first character (+, ( or a digit) is consumed before the look-behind so V8 can scan fast;
+// then digits and (area) groups separated by at most two of space - . / ;
 // an optional extension. Every quantifier is bounded and each step starts with a distinct
 // character class, so matching is linear.
 const CANDIDATE =
-  /(?<![\p{L}\p{N}+\-\/.,])(?:\+|00)?(?:\(\+?\d{1,4}\)|\d)(?:[ \-.\/]{0,2}(?:\(\d{1,4}\)|\d)){5,17}(?:\s?(?:x|ext\.?|extension|#)\s?\d{1,6})?(?![\p{N}]|[\-\/.,]\d)/giu;
+  /[+(\d](?<![\p{L}\p{N}+\-\/.,][+(\d])(?:(?<=\+)(?:\(\+?\d{1,4}\)|\d)|(?<=\()\+?\d{1,4}\)|(?<=\d))(?:[ \-.\/]{0,2}(?:\(\d{1,4}\)|\d)){5,17}(?:\s?(?:[xX#]|[eE][xX][tT]\.?|extension)\s?\d{1,6})?(?![\p{N}]|[\-\/.,]\d)/gu;
 
 const DATE_LIKE = /^(?:\d{4}[-.\/]\d{1,2}[-.\/]\d{1,2}|\d{1,2}[-.\/]\d{1,2}[-.\/]\d{2,4})$/;
 const IPV4_LIKE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
@@ -25,6 +27,9 @@ const FALLBACK_REGIONS: readonly CountryCode[] = [
   'GR', 'ZA', 'IN', 'MX', 'NZ', 'IS', 'EE', 'SI', 'CY', 'LU',
 ];
 
+/** Entries per memo generation (two generations: hot numbers survive a turnover). */
+const MEMO_GENERATION = 16_384;
+
 const contextRe = compileContext(CONTEXT_WORDS.PHONE_NUMBER ?? []);
 const negativeRe = compileContext(NEGATIVE_NUMBER_CONTEXT);
 
@@ -34,22 +39,54 @@ interface Parsed {
   readonly length: number;
 }
 
-/** Bounded memo of candidate → verdict: the same numbers recur across rows. */
-const memo = new Map<string, Parsed | null>();
-const MEMO_MAX = 20_000;
+/** Bounded memos of candidate → verdict: the same numbers recur across rows. */
+const memo = new TwoGenerationCache<Parsed | null | typeof NEEDS_FALLBACK>(MEMO_GENERATION);
+const fallbackMemo = new TwoGenerationCache<Parsed | null>(MEMO_GENERATION);
+/** The row's region said no; only the fallback regions can still say yes. */
+const NEEDS_FALLBACK = 'fallback';
+/** The best score a fallback region can give (formatted national number). */
+const FALLBACK_MAX_SCORE = 0.45;
 
-function judge(candidate: string, region: string): Parsed | null {
+/**
+ * The verdict on a candidate, or null. The fallback regions (up to 31 libphonenumber parses,
+ * ≈ 0.5 ms for an order or reference number) are only tried when their score plus `bonus` (the
+ * context around the candidate) can reach `minScore`: below it the span would be dropped anyway.
+ */
+function judge(candidate: string, region: string, bonus: number, minScore: number): Parsed | null {
   const key = `${region}\u0000${candidate}`;
-  const hit = memo.get(key);
-  if (hit !== undefined) return hit;
-  const v = judgeUncached(candidate, region);
-  if (memo.size >= MEMO_MAX) memo.clear();
-  memo.set(key, v);
-  return v;
+  let v = memo.get(key);
+  if (v === undefined) {
+    v = judgeUncached(candidate, region);
+    memo.set(key, v);
+  }
+  if (v !== NEEDS_FALLBACK) return v;
+  if (FALLBACK_MAX_SCORE + bonus < minScore) return null;
+  let f = fallbackMemo.get(candidate);
+  if (f === undefined) {
+    f = judgeFallback(candidate, region);
+    fallbackMemo.set(candidate, f);
+  }
+  return f;
 }
 
-function judgeUncached(candidate: string, region: string): Parsed | null {
-  const core = candidate.replace(/\s?(?:x|ext\.?|extension|#)\s?\d{1,6}$/i, '');
+function coreOf(candidate: string): string {
+  return candidate.replace(/\s?(?:x|ext\.?|extension|#)\s?\d{1,6}$/i, '');
+}
+
+/** The fallback regions, once the row's region did not validate the number (region-independent result). */
+function judgeFallback(candidate: string, region: string): Parsed | null {
+  const core = coreOf(candidate);
+  const formatted = /[ \-.()\/]/.test(core) || core.startsWith('+');
+  for (const r of FALLBACK_REGIONS) {
+    if (r === region) continue;
+    const p = parsePhoneNumberFromString(core, r);
+    if (p?.isValid()) return { score: formatted ? 0.45 : 0.3, length: candidate.length };
+  }
+  return null;
+}
+
+function judgeUncached(candidate: string, region: string): Parsed | null | typeof NEEDS_FALLBACK {
+  const core = coreOf(candidate);
   if (DATE_LIKE.test(core) || IPV4_LIKE.test(core) || AMOUNT_LIKE.test(core)) return null;
   let digits = 0;
   for (let i = 0; i < core.length; i++) {
@@ -71,33 +108,29 @@ function judgeUncached(candidate: string, region: string): Parsed | null {
     if (p?.isValid()) return { score: formatted ? 0.65 : 0.5, length: candidate.length };
     if (p?.isPossible() && formatted) return { score: 0.4, length: candidate.length };
   }
-  for (const r of FALLBACK_REGIONS) {
-    if (r === region) continue;
-    const p = parsePhoneNumberFromString(core, r);
-    if (p?.isValid()) return { score: formatted ? 0.45 : 0.3, length: candidate.length };
-  }
-  return null;
+  return NEEDS_FALLBACK;
 }
 
 /** Phone numbers in E.164 or national formats, validated by libphonenumber-js. */
 export class PhoneRecognizer implements Recognizer {
   readonly name = 'phone';
   readonly entities = ['PHONE_NUMBER'] as const;
-  readonly requires = F_DIGIT;
+  readonly requires = F_DIGITS7;
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
     CANDIDATE.lastIndex = 0;
     let m: RegExpExecArray | null;
     while ((m = CANDIDATE.exec(text)) !== null) {
       const candidate = m[0];
-      const v = judge(candidate, env.region);
-      if (!v) continue;
       const start = m.index;
-      const end = start + v.length;
-      let score = v.score;
+      const end = start + candidate.length;
       // Labels come before ("Tel:") or after ("… office", "… -Fax") the number.
-      if (hasWordNear(text, contextRe, start, end, 40, 16)) score += 0.35;
-      if (negativeRe.test(text.slice(Math.max(0, start - 24), start))) score -= 0.5;
+      let bonus = 0;
+      if (hasWordNear(text, contextRe, start, end, 40, 16)) bonus += 0.35;
+      if (negativeRe.test(text.slice(Math.max(0, start - 24), start))) bonus -= 0.5;
+      const v = judge(candidate, env.region, bonus, env.minScore ?? 0);
+      if (!v) continue;
+      const score = v.score + bonus;
       if (score > 0) out.push({ entity: 'PHONE_NUMBER', start, end, score: Math.min(1, score), recognizer: 'phone/libphonenumber' });
     }
   }

@@ -10,7 +10,7 @@
  * nested unbounded repetition), so matching is linear in the text length.
  */
 import type { EntityType, Span } from '../types.ts';
-import { compileContext } from './context-words.ts';
+import { compileContext, compileGate } from './context-words.ts';
 
 /** Text features, a bit each. */
 export const F_DIGIT = 1;
@@ -25,6 +25,10 @@ export const F_ARMOUR = 32;
 export const F_COLON = 64;
 /** `eyJ` (base64 of `{"`: JWT) */
 export const F_EYJ = 128;
+/** A number of at least 7 / 9 / 12 digits (digit groups joined by one separator count as one number). */
+export const F_DIGITS7 = 256;
+export const F_DIGITS9 = 512;
+export const F_DIGITS12 = 1024;
 
 const DIGIT_RE = /\d/;
 const UPPER_RE = /\p{Lu}/u;
@@ -33,7 +37,7 @@ const LETTER_RE = /\p{L}/u;
 /** The feature bits of a text: a few native scans, no allocation. */
 export function textFeatures(text: string): number {
   let f = 0;
-  if (DIGIT_RE.test(text)) f |= F_DIGIT;
+  if (DIGIT_RE.test(text)) f |= F_DIGIT | longestNumber(text);
   if (text.includes('@')) f |= F_AT;
   if (UPPER_RE.test(text)) f |= F_UPPER | F_LETTER;
   else if (LETTER_RE.test(text)) f |= F_LETTER;
@@ -47,11 +51,40 @@ export function textFeatures(text: string): number {
   return f;
 }
 
+/**
+ * Feature bits for the longest number in the text: digits count across single separators
+ * (space, - . / ( ) +), so "+44 20 7946 0958" is one 12-digit number. One pass, no allocation.
+ */
+function longestNumber(text: string): number {
+  let best = 0;
+  let run = 0;
+  let gap = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      run++;
+      gap = 0;
+      if (run > best) best = run;
+    } else if (run > 0 && gap === 0 && (c === 32 || c === 45 || c === 46 || c === 47 || c === 40 || c === 41 || c === 43)) {
+      gap = 1;
+    } else if (!(c === 40 && run === 0)) {
+      run = 0;
+      gap = 0;
+    }
+  }
+  return (best >= 7 ? F_DIGITS7 : 0) | (best >= 9 ? F_DIGITS9 : 0) | (best >= 12 ? F_DIGITS12 : 0);
+}
+
 /** What a recognizer may use besides the text. */
 export interface ScanEnv {
   /** ISO 3166 alpha-2 region for national phone numbers. */
   readonly region: string;
   readonly features: number;
+  /**
+   * Spans scoring below this are dropped by the scanner before overlaps are resolved, so a
+   * recognizer may skip expensive checks that cannot lift a candidate to it. @default 0
+   */
+  readonly minScore?: number;
 }
 
 /** A recognizer: appends candidate spans (any overlap, any score) to `out`. */
@@ -71,6 +104,13 @@ export interface PatternDef {
   readonly score: number;
   /** Capture group holding the entity (default: the whole match). */
   readonly group?: number;
+  /**
+   * The pattern's score is below any useful threshold without a context word: it only runs when
+   * the text holds one of the recognizer's context words somewhere (one cheap test per text).
+   */
+  readonly needsContext?: boolean;
+  /** A cheap test on the whole text (no `g` flag) before this pattern runs. */
+  readonly gate?: RegExp;
 }
 
 /**
@@ -97,6 +137,8 @@ export interface PatternRecognizerConfig {
   /** Characters searched before a match for negative words (default 24). */
   readonly negativeWindow?: number;
   readonly validate?: (value: string, text: string, start: number, env: ScanEnv) => Verdict;
+  /** A cheap test on the whole text (no `g` flag); when it fails the recognizer does nothing. */
+  readonly gate?: RegExp;
 }
 
 /** A recognizer driven by regexes, context words and a validator. */
@@ -106,6 +148,7 @@ export class PatternRecognizer implements Recognizer {
   readonly requires: number;
   private readonly cfg: PatternRecognizerConfig;
   private readonly contextRe: RegExp | undefined;
+  private readonly contextGate: RegExp | undefined;
   private readonly negativeRe: RegExp | undefined;
 
   constructor(cfg: PatternRecognizerConfig) {
@@ -117,12 +160,20 @@ export class PatternRecognizer implements Recognizer {
     this.entities = [cfg.entity];
     this.requires = cfg.requires;
     this.contextRe = cfg.context && cfg.context.length > 0 ? compileContext(cfg.context) : undefined;
+    this.contextGate = cfg.context && cfg.context.length > 0 ? compileGate(cfg.context) : undefined;
     this.negativeRe = cfg.negativeContext && cfg.negativeContext.length > 0 ? compileContext(cfg.negativeContext) : undefined;
   }
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
     const cfg = this.cfg;
+    if (cfg.gate && !cfg.gate.test(text)) return;
+    let hasContext: boolean | undefined;
     for (const p of cfg.patterns) {
+      if (p.needsContext && (env.minScore ?? 0) > p.score) {
+        hasContext ??= this.contextGate !== undefined && this.contextGate.test(text);
+        if (!hasContext) continue;
+      }
+      if (p.gate && !p.gate.test(text)) continue;
       const re = p.regex;
       re.lastIndex = 0;
       let m: RegExpExecArray | null;

@@ -56,7 +56,7 @@ export function createScannerWith(recognizers: readonly Recognizer[], opts: Text
       }
       if (text.length < 2) return NO_SPANS;
       const features = textFeatures(text);
-      const env = { region, features };
+      const env = { region, features, minScore };
       let candidates: Span[] | undefined;
       for (const r of active) {
         if ((features & r.requires) !== r.requires) continue;
