@@ -58,7 +58,10 @@ export function renderRunSummary(ctx: CliContext, file: string, record: RunRecor
   const mark = record.status === 'COMPLETE' ? (n.rowsQuarantined > 0 ? c.yellow('!') : c.green('✔')) : c.red('✘');
   lines.push(`${mark} ${c.bold(file)} → dataset ${c.bold(record.dataset)}  ${c.dim(`${record.id} · ${fmtBytes(record.input.size)} · ${secs} s`)}`);
   if (record.status !== 'COMPLETE') {
-    lines.push(`  ${c.red(record.status)}: ${record.error?.message ?? 'rejected'}`);
+    const message = record.error?.message ?? 'rejected';
+    // Every rejection names its rule; most messages carry it already.
+    const rule = record.error?.rule && !message.includes(`[rule ${record.error.rule}]`) ? ` [rule ${record.error.rule}]` : '';
+    lines.push(`  ${c.red(record.status)}: ${message}${rule}`);
   }
   const conserved = n.conserved ? c.green('✓ conserved') : c.red('✗ NOT conserved');
   lines.push(
