@@ -15,19 +15,23 @@ import type { CliContext } from '../cli-context.ts';
 export function registerRead(program: Command, ctx: CliContext): void {
   program
     .command('read')
-    .description('print a dataset\'s sanitised rows (all published objects, in ingest order, header once)')
+    .description("print a dataset's sanitised rows (all published objects, in ingest order, header once)")
     .argument('<dataset>', 'dataset name')
-    .option('-f, --format <format>', 'csv or jsonl (default: the format it was ingested in)')
+    .option('-f, --format <format>', 'csv, jsonl or parquet (default: the format it was ingested in)')
     .option('-o, --out <file>', 'write to a file instead of stdout')
     .action(async (dataset: string, opts: { format?: string; out?: string }, cmd: Command) => {
-      if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'jsonl') {
-        throw new UsageError(`--format must be csv or jsonl, not '${opts.format}'`);
+      if (opts.format !== undefined && opts.format !== 'csv' && opts.format !== 'jsonl' && opts.format !== 'parquet') {
+        throw new UsageError(`--format must be csv, jsonl or parquet, not '${opts.format}'`);
       }
       const ports = await ctx.ports(cmd.optsWithGlobals().home as string | undefined);
       const view = await readDataset(ports, dataset);
       const format = outputFormat(view.sourceFormat, opts.format as DataFormat | undefined);
       // Formulas were neutralised when the data was published; re-encoding must not do it twice.
-      const { bytes } = encodeTable(view.columns, view.rows, format, { neutraliseFormulas: false });
+      // Parquet keeps the column types of Parquet sources; other sources get types from their values.
+      const { bytes } = encodeTable(view.columns, view.rows, format, {
+        neutraliseFormulas: false,
+        ...(view.columnTypes && format.format === 'parquet' ? { columnTypes: view.columnTypes } : {}),
+      });
       const target = opts.out ? createWriteStream(resolve(ctx.io.cwd, opts.out)) : ctx.io.stdout;
       await pipeline(Readable.from(bytes), target, { end: Boolean(opts.out) });
     });

@@ -51,9 +51,20 @@ export class CsvRecordParser {
     if (this.carry.length > this.maxRecordChars) this.onTooLong();
   }
 
-  /** Characters of an incomplete record waiting for more text (0 right after a record's line break). */
-  get pendingChars(): number {
-    return this.carry.length + this.pendingLength;
+  /**
+   * Parses every complete record still buffered (a long record's tail waits until its text
+   * doubled, see push) and returns the characters of the incomplete record left: 0 when the text
+   * so far ended right after a record.
+   */
+  settle(sink: CsvRecordSink): number {
+    if (this.pendingLength > 0) {
+      const buf = this.carry + this.pending.join('');
+      this.pending = [];
+      this.pendingLength = 0;
+      const consumed = this.parse(buf, false, sink);
+      this.carry = consumed < buf.length ? buf.slice(consumed) : '';
+    }
+    return this.carry.length;
   }
 
   /** Parses what is left at end of input (a last record without a line break, or an unterminated quote). */

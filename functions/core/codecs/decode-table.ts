@@ -299,7 +299,7 @@ async function decodeCsv(
       if (ended) return false;
       const text = await reader.next();
       if (text === undefined) {
-        if (chunk.requireRecordEnd && parser.pendingChars > 0) {
+        if (chunk.requireRecordEnd && parser.settle(sink) > 0) {
           throw new ChunkBoundaryError(`${fileName}: the chunk does not end at a record boundary`, {
             file: fileName,
             rule: 'chunk-boundary',

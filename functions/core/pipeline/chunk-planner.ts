@@ -18,6 +18,7 @@
  * size, even an unterminated quote to the end of the file, just makes a larger chunk).
  */
 import { createHash } from 'node:crypto';
+import { TextDecoder } from 'node:util';
 import type { ChunkSpec } from './chunk-types.ts';
 
 const QUOTE = 0x22;
@@ -300,8 +301,8 @@ export class CsvBoundaryScanner {
 class LineScanner {
   /** The current line has a non-whitespace character (counted as a record). */
   private counted = false;
-  /** Bytes ≥ 0x80 seen in a line without other content: decided by decoding it (Unicode spaces). */
-  private pendingUnicode: Uint8Array[] = [];
+  /** Non-ASCII bytes in a line without other content yet: decoded (streaming) to find Unicode spaces. */
+  private decoder: TextDecoder | undefined;
 
   scan(b: Uint8Array, base: number, sink: RecordSink): void {
     const len = b.length;
@@ -309,37 +310,43 @@ class LineScanner {
     while (i < len) {
       const n = indexOfByte(b, LF, i);
       const stop = n === -1 ? len : n;
-      if (!this.counted) this.inspect(b, i, stop, sink);
+      if (!this.counted) this.inspect(b, i, stop, sink, n !== -1);
       if (n === -1) break;
       if (this.counted) sink.end(base + n + 1);
       this.counted = false;
-      this.pendingUnicode = [];
+      this.decoder = undefined;
       i = n + 1;
     }
   }
 
-  private inspect(b: Uint8Array, from: number, to: number, sink: RecordSink): void {
+  /** Looks at a piece of the current line; `lineEnds` when the piece reaches its LF. */
+  private inspect(b: Uint8Array, from: number, to: number, sink: RecordSink, lineEnds: boolean): void {
     for (let k = from; k < to; k++) {
       const c = b[k] as number;
       if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) continue;
       if (c < 0x80) {
-        this.counted = true;
-        sink.start();
+        this.count(sink);
         return;
       }
-      // Non-ASCII: the decoder's trim() also removes Unicode spaces (NBSP, BOM...): decode to decide.
-      this.pendingUnicode.push(b.subarray(k, to));
-      const text = Buffer.concat(this.pendingUnicode).toString('utf8');
-      if (text.trim().length > 0) {
-        this.counted = true;
-        sink.start();
-      }
+      // Non-ASCII: the decoder's trim() also removes Unicode spaces (NBSP, BOM...): decode to
+      // decide, streaming, so a character split across blocks is decoded whole.
+      this.decoder ??= new TextDecoder('utf-8');
+      if (this.decoder.decode(b.subarray(k, to), { stream: !lineEnds }).trim().length > 0) this.count(sink);
       return;
     }
+    if (lineEnds && this.decoder && this.decoder.decode().trim().length > 0) this.count(sink);
+  }
+
+  private count(sink: RecordSink): void {
+    this.counted = true;
+    this.decoder = undefined;
+    sink.start();
   }
 
   end(): { openRecord: boolean; extraRecord: boolean } {
-    return { openRecord: this.counted, extraRecord: false };
+    // A last line without LF that held only a split character sequence: decide now.
+    const extra = !this.counted && this.decoder !== undefined && this.decoder.decode().trim().length > 0;
+    return { openRecord: this.counted, extraRecord: extra };
   }
 }
 

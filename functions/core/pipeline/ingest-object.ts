@@ -429,7 +429,6 @@ class IngestRun {
       await discardOutputs(ports, written);
       throw errors.find((e) => e instanceof ChunkBoundaryError) ?? planError ?? errors[0];
     }
-    await executor.close?.();
     const done = settled.map((s) => (s as PromiseFulfilledResult<ChunkResult>).value);
     this.chunks = done.map((r) => ({ index: r.index, rows: r.rowsIn }));
     return mergeChunks(setup ?? base, keys.hmacKey, done);

@@ -25,7 +25,7 @@ import { createRowTransformer, type RowTransformer } from '../pseudonymise/row-t
 import { ProfileBuilder } from '../quality/profile-builder.ts';
 import type { Cell, Row } from '../types.ts';
 import { Channel } from './channel.ts';
-import { REPORT_ISSUE_LIMIT, type ChunkResult, type ChunkSpec, type RunSetup } from './chunk-types.ts';
+import { type ChunkExecutor, type ChunkResult, type ChunkSpec, REPORT_ISSUE_LIMIT, type RunSetup } from './chunk-types.ts';
 import { digesting } from './digest.ts';
 import { extensionFor, outputKeys } from './object-keys.ts';
 
@@ -420,7 +420,8 @@ export async function processChunk(ports: Ports, setup: RunSetup, chunk: ChunkSp
       format: format.format,
       compression: format.compression,
       firstRowNumber: chunk.firstRow,
-      ...(format.format === 'jsonl' ? { columns: setup.columns } : { requireRecordEnd: true }),
+      // The last chunk may end without a line break (or inside an unterminated quote).
+      ...(format.format === 'jsonl' ? { columns: setup.columns } : { requireRecordEnd: chunk.end < setup.input.size }),
     });
     if (table.columns.length !== setup.columns.length || table.columns.some((c, i) => c !== setup.columns[i])) {
       throw new ChunkBoundaryError(`${fileName}: chunk ${chunk.index} decodes another header`, { file: fileName, rule: 'chunk-boundary' });
@@ -439,6 +440,22 @@ export async function processChunk(ports: Ports, setup: RunSetup, chunk: ChunkSp
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+/**
+ * Runs chunks in this thread, `concurrency` at a time (interleaved at await points): the same
+ * code and the same plain-data results as the worker pool, for tests and for stores that cannot
+ * be shared with other threads.
+ */
+export function inProcessExecutor(ports: Ports, concurrency = 2): ChunkExecutor {
+  let current: { runId: string; ctx: Promise<RunContext> } | undefined;
+  return {
+    concurrency,
+    async run(setup, chunk) {
+      if (current?.runId !== setup.runId) current = { runId: setup.runId, ctx: createRunContext(ports, setup) };
+      return toChunkResult(await processChunk(ports, setup, chunk, await current.ctx));
+    },
+  };
+}
 
 async function* concatBodies(...bodies: AsyncIterable<Uint8Array>[]): AsyncGenerator<Uint8Array> {
   for (const b of bodies) yield* b;

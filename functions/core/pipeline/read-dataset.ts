@@ -5,6 +5,8 @@
  */
 import { decodeTable } from '../codecs/decode-table.ts';
 import type { FileFormat } from '../codecs/file-format.ts';
+import { formatFromKey } from '../codecs/file-format.ts';
+import type { ParquetColumnType } from '../codecs/parquet-types.ts';
 import { UsageError } from '../errors.ts';
 import type { RunRecord } from '../lineage/run-record.ts';
 import type { Ports } from '../ports.ts';
@@ -16,6 +18,8 @@ export interface DatasetView {
   readonly sourceFormat: FileFormat;
   readonly objects: readonly string[];
   readonly rows: AsyncIterable<Cell[]>;
+  /** Parquet sources: the column types of the first object (for Parquet output). */
+  readonly columnTypes?: readonly ParquetColumnType[];
 }
 
 /** Published runs of a dataset in ingest order. */
@@ -58,15 +62,37 @@ export async function readDataset(ports: Ports, dataset: string): Promise<Datase
       }
     }
   }
-  return { columns, sourceFormat: first.format, objects: present, rows: rows() };
+  return {
+    columns,
+    sourceFormat: first.format,
+    objects: present,
+    rows: rows(),
+    ...(first.columnTypes ? { columnTypes: first.columnTypes } : {}),
+  };
 }
 
 async function openTable(ports: Ports, key: string) {
-  const { body } = await ports.objects.get('curated', key);
-  return decodeTable(body, { fileName: `curated/${key}` });
+  const { info, body } = await ports.objects.get('curated', key);
+  const readRange = ports.objects.readRange?.bind(ports.objects);
+  // Parquet is read row group by row group from its footer when the store serves ranges.
+  const random =
+    formatFromKey(key)?.format === 'parquet' && readRange
+      ? {
+          size: info.size,
+          read: (start: number, end: number) =>
+            readRange('curated', key, start, end, info.versionId ? { versionId: info.versionId } : undefined),
+        }
+      : undefined;
+  return decodeTable(body, { fileName: `curated/${key}`, ...(random ? { random } : {}) });
 }
 
 export function outputFormat(source: FileFormat, asked: DataFormat | undefined): FileFormat {
   const format = asked ?? source.format;
-  return { ...source, format, compression: 'none', ...(format === 'csv' && source.format !== 'csv' ? { delimiter: ',', lineEnding: '\n', bom: false } : {}) };
+  if (format === 'parquet') return { format, compression: 'none', delimiter: ',', bom: false, lineEnding: '\n' };
+  return {
+    ...source,
+    format,
+    compression: 'none',
+    ...(format === 'csv' && source.format !== 'csv' ? { delimiter: ',', lineEnding: '\n', bom: false } : {}),
+  };
 }
