@@ -210,11 +210,11 @@ const UNIT_RE = new RegExp(
 // A locality segment: an optional postcode, place words (capitalised or upper case), an optional
 // state code and postcode; or only a postcode or a state code.
 const POSTCODE = '(?:[A-Z]{1,2}\\d[A-Z\\d]?[ ]?\\d[A-Z]{2}|\\d{2}-\\d{3}|\\d{4,5}(?:-\\d{3,4})?(?:[ ]?[A-Z]{2}(?![\\p{L}]))?|[A-Z]\\d[A-Z][ ]?\\d[A-Z]\\d)';
-const PLACE_WORD = "(?:\\p{Lu}\\p{Ll}{1,2}\\.|\\p{Lu}[\\p{L}\\p{M}'’\\-]{0,30})";
+const PLACE_WORD = "(?:\\p{Lu}\\p{Ll}{1,2}\\.|\\p{Lu}[\\p{L}\\p{M}'’\\-]{0,30}(?![\\p{L}\\p{M}\\p{N}'’\\-]))";
 const LOCALITY_RE = new RegExp(
   `^(?:,[ \\t]{0,3}(?:\\r?\\n[ \\t>?]{0,4})?|[ \\t]{0,3}\\r?\\n[ \\t>?]{0,4}|[ \\t]{1,2})(?:,[ \\t]{0,2})?` +
     `(?:(?:${POSTCODE}[ \\t]{1,2})?${PLACE_WORD}(?:[ \\t\\-]{1,2}(?:${PLACE_WORD}|de|del|la|le|sur|am|an|der|im|en|di|do|da|nad|upon|on))` +
-    `{0,4}(?:[ \\t]\\([^)\\n]{1,30}\\))?(?:,?[ \\t]{1,2}[A-Z]{2,3})?(?:,?[ \\t]{1,2}${POSTCODE})?|${POSTCODE}|[A-Z]{2,3}(?:[ \\t]{1,2}${POSTCODE})?)`,
+    `{0,4}(?:[ \\t]\\([^)\\n]{1,30}\\))?(?:,?[ \\t]{1,2}[A-Z]{2,3}(?![\\p{L}\\p{N}]))?(?:,?[ \\t]{1,2}${POSTCODE})?|${POSTCODE}|[A-Z]{2,3}(?![\\p{L}\\p{N}])(?:[ \\t]{1,2}${POSTCODE})?)`,
   'u',
 );
 /** What may follow a locality segment: the end, a line break, punctuation that ends an address. */
@@ -250,6 +250,8 @@ export class AddressRecognizer implements Recognizer {
         // A house number or unit written before the street ("6750 Koskikatu 25", "Suite 5 12 Main St").
         const lead = /(?:(?:Apt\.?|Suite|Unit|Flat)[ \t]\d{1,5}[ \t])?\d{1,5}[ \t]$/u.exec(text.slice(Math.max(0, start - 24), start));
         if (lead && !/[\p{L}\p{N}]/u.test(text[start - lead[0].length - 1] ?? ' ')) start -= lead[0].length;
+        // A sentence's full stop after the street name is not part of it ("… rue de la Paix."); an abbreviation's is ("St.").
+        if (text[end - 1] === '.' && /\p{L}{4,}\.$/u.test(text.slice(Math.max(start, end - 12), end))) end--;
         const extended = extend(text, end);
         if (extended.end > end) {
           // A unit or locality line is strong evidence for the weak shapes.

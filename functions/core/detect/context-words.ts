@@ -9,7 +9,7 @@ import type { EntityType } from '../types.ts';
 export const CONTEXT_WORDS: Readonly<Partial<Record<EntityType, readonly string[]>>> = {
   EMAIL_ADDRESS: ['email', 'e-mail', 'mail', 'correo', 'courriel', 'adresse électronique', 'posta elettronica', 'poczta', 'e-post'],
   PHONE_NUMBER: [
-    'phone*', 'tel', 'tel.', 'telephone*', 'mobile*', 'mob', 'cell*', 'call*', 'fax', 'landline', 'whatsapp', 'sms', 'text me', 'texts', 'ring*', 'number',
+    'phone*', 'tel', 'tel.', 'telephone*', 'mobile*', 'mob', 'cell*', 'call*', 'fax', 'landline', 'whatsapp', 'sms', 'text me', 'texts', 'ring*',
     'desk', 'office', 'home', 'work', 'answer*', 'messag*', 'voicemail', 'dial*', 'reach', 'registered', 'contact number',
     'handy*', 'mobil*', 'rufnummer', 'anruf*', 'rückruf*', 'ruf', 'erreichbar', 'nummer', 'telefon*',
     'portable', 'numéro', 'appel*', 'joindre', 'fixe', 'téléphone*',

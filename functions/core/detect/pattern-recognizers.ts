@@ -122,7 +122,8 @@ export const usSsnRecognizer = new PatternRecognizer({
     { name: 'plain', regex: /\d(?<![\d\-.,]\d)\d{8}(?![\d\-]|[.,]\d)/g, score: 0.15, needsContext: true },
   ],
   context: ctx('US_SSN'),
-  contextBoost: 0.4,
+  // "social security number 536221234": the context outweighs a phone reading of the digits.
+  contextBoost: 0.7,
   negativeContext: NEGATIVE_NUMBER_CONTEXT,
   validate: (v) => usSsnValid(v),
 });
@@ -360,7 +361,9 @@ export const postcodeRecognizer = new PatternRecognizer({
   entity: 'POSTCODE',
   requires: F_DIGIT,
   patterns: [
-    { name: 'uk', regex: /[A-PR-UWYZ](?<![\p{L}\p{N}][A-PR-UWYZ])(?:[A-HK-Y]?\d[A-Z\d]?) ?\d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.55 },
+    // Written with its space (SW1A 1AA) a UK postcode is distinctive; run together (SW1A1AA) it looks like a code.
+    { name: 'uk', regex: /[A-PR-UWYZ](?<![\p{L}\p{N}\-_][A-PR-UWYZ])(?:[A-HK-Y]?\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}\-_])/gu, score: 0.55 },
+    { name: 'uk-compact', regex: /[A-PR-UWYZ](?<![\p{L}\p{N}\-_][A-PR-UWYZ])(?:[A-HK-Y]?\d[A-Z\d]?)\d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}\-_])/gu, score: 0.3, needsContext: true },
     { name: 'ca', regex: /[ABCEGHJ-NPRSTVXY](?<![\p{L}\p{N}][ABCEGHJ-NPRSTVXY])\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d(?![\p{L}\p{N}])/gu, score: 0.5 },
     { name: 'nl', regex: /[1-9](?<![\p{L}\p{N}][1-9])\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.3, needsContext: true },
     { name: 'us-zip4', regex: /\d(?<![\d\-]\d)\d{4}-\d{4}(?![\d\-])/g, score: 0.4, needsContext: true },

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SanitisationError } from '../../../functions/core/errors.ts';
+import { MAX_SCAN_LENGTH } from '../../../functions/core/detect/text-scanner.ts';
+import type { SecretKey } from '../../../functions/core/ports.ts';
+import { DEFAULT_POLICY } from '../../../functions/core/pseudonymise/policy.ts';
+import { createRowTransformer } from '../../../functions/core/pseudonymise/row-transformer.ts';
+import { identifierTokens } from '../../../functions/core/pseudonymise/token.ts';
+import type { ColumnDecision } from '../../../functions/core/types.ts';
+
+const key = (fill: number, purpose: 'token-hmac' | 'token-siv'): SecretKey => ({ material: new Uint8Array(32).fill(fill), ref: { keyId: 'k', version: '1', purpose } });
+const ctx = { hmacKey: key(1, 'token-hmac'), sivKey: key(2, 'token-siv'), policy: DEFAULT_POLICY, defaultRegion: 'GB' };
+const d = (column: string, entity: ColumnDecision['entity'], operator: ColumnDecision['operator'], extra: Partial<ColumnDecision> = {}): ColumnDecision => ({
+  column,
+  entity,
+  operator,
+  confidence: 1,
+  source: 'contract',
+  freeText: false,
+  identifiesSubject: false,
+  ...extra,
+});
+
+const columns = ['id', 'email', 'phone', 'dob', 'secret', 'country', 'note', 'amount'];
+const plan: ColumnDecision[] = [
+  d('id', 'SUBJECT_ID', 'token', { identifiesSubject: true }),
+  d('email', 'EMAIL_ADDRESS', 'token', { identifiesSubject: true }),
+  d('phone', 'PHONE_NUMBER', 'encrypt', { identifiesSubject: true }),
+  d('dob', 'DATE_OF_BIRTH', 'generalize', { options: { to: 'year' } }),
+  d('secret', 'API_TOKEN', 'drop'),
+  d('country', 'COUNTRY', 'keep'),
+  d('note', 'FREE_TEXT', 'keep', { freeText: true }),
+  d('amount', null, 'keep'),
+];
+
+describe('row transformer', () => {
+  const tr = createRowTransformer(columns, plan, ctx);
+
+  it('drops dropped columns from the output', () => {
+    expect(tr.outputColumns).toEqual(['id', 'email', 'phone', 'dob', 'country', 'note', 'amount']);
+  });
+
+  it('applies the plan and collects subject tokens', () => {
+    const tokens: string[] = [];
+    const out = tr.transform(['C-1', 'Alice@Example.com', '020 7946 0958', '1985-03-12', 'sk_live_x', 'GB', 'Call Maria Schmidt on +44 20 7946 0958.', 12.5], tokens);
+    expect(out[0]).toMatch(/^ID_[0-9a-f]{16}$/);
+    expect(out[1]).toMatch(/^EMAIL_[0-9a-f]{16}$/);
+    expect(out[2]).toMatch(/^ENC_PHONE_/);
+    expect(out[3]).toBe('1985');
+    expect(out[4]).toBe('GB');
+    expect(out[5]).toMatch(/^Call PERSON_[0-9a-f]{16} on PHONE_[0-9a-f]{16}\.$/);
+    expect(out[6]).toBe(12.5);
+    // id, email, phone (HMAC token although the column is encrypted), plus name and phone from the note.
+    expect(tokens).toHaveLength(5);
+    expect(tokens).toContain(identifierTokens('alice@example.com', 'email', ctx.hmacKey.material, { tokenLength: 16 })[0]);
+    const phoneToken = identifierTokens('+442079460958', 'phone', ctx.hmacKey.material, { tokenLength: 16, region: 'GB' })[0];
+    expect(tokens.filter((t) => t === phoneToken)).toHaveLength(2);
+  });
+
+  it('keeps nulls and empty cells as they are', () => {
+    const out = tr.transform([null, '', null, null, null, null, null, null]);
+    expect(out).toEqual([null, '', null, null, null, null, null]);
+  });
+
+  it('leaves text outside spans byte-identical', () => {
+    const email = 'bob@example.org';
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z ,.;]{0,40}$/), fc.stringMatching(/^[a-z ,.;]{0,40}$/), (before, after) => {
+        const note = `${before} ${email} ${after}`;
+        const out = String(tr.transform([null, null, null, null, null, null, note, null])[5]);
+        const token = out.slice(before.length + 1, out.length - after.length - 1);
+        expect(out.startsWith(`${before} `)).toBe(true);
+        expect(out.endsWith(` ${after}`)).toBe(true);
+        expect(token).toMatch(/^EMAIL_[0-9a-f]{16}$/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('returns a note without PII unchanged', () => {
+    const note = 'Parcel left the warehouse on Monday; refund of 12.50 EUR for order 100234 approved.';
+    expect(tr.transform([null, null, null, null, null, null, note, null])[5]).toBe(note);
+  });
+
+  it('fails closed with column and rule, never the value', () => {
+    const bad = () => tr.transform(['C-1', 'a@b.example', null, 'sometime in spring', null, null, null, null]);
+    expect(bad).toThrow(SanitisationError);
+    try {
+      bad();
+    } catch (err) {
+      expect((err as SanitisationError).context).toMatchObject({ column: 'dob', rule: 'generalize-date' });
+      expect((err as Error).message).not.toContain('spring');
+    }
+    expect(() => tr.transform([null, null, null, null, null, null, 'x'.repeat(MAX_SCAN_LENGTH + 1), null])).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ column: 'note', rule: 'cell-too-long' }) }),
+    );
+  });
+
+  it('caches repeated values per column', () => {
+    const t2 = createRowTransformer(columns, plan, ctx);
+    for (let i = 0; i < 10; i++) t2.transform(['C-1', 'a@b.example', null, null, null, null, null, null]);
+    expect(t2.stats().cacheHits).toBe(18);
+    expect(t2.stats().cellsTransformed).toBe(20);
+  });
+
+  it('takes each row\'s region from the region column', () => {
+    const t3 = createRowTransformer(['phone', 'cc'], [d('phone', 'PHONE_NUMBER', 'token', { identifiesSubject: true }), d('cc', 'COUNTRY', 'keep')], { ...ctx, regionColumn: 'cc' });
+    const de = t3.transform(['030 901820', 'DE'])[0];
+    const intl = t3.transform(['+49 30 901820', 'GB'])[0];
+    expect(de).toBe(intl);
+  });
+
+  it('counts spans per entity', () => {
+    const t4 = createRowTransformer(['note'], [d('note', 'FREE_TEXT', 'keep', { freeText: true })], ctx);
+    t4.transform(['mail a@b.example or c@d.example']);
+    expect(t4.stats().spans.EMAIL_ADDRESS).toBe(2);
+  });
+});
