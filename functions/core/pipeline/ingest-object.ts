@@ -15,10 +15,10 @@
  * record, and the call returns normally. Transient ones (storage, keys) are rethrown so the
  * platform retries; an idempotency claim makes retries publish exactly once.
  */
-import { decodeTable, type DecodedTable } from '../codecs/decode-table.ts';
+import { type DecodedTable, decodeTable } from '../codecs/decode-table.ts';
 import type { FileFormat } from '../codecs/file-format.ts';
 import { formatFromKey } from '../codecs/file-format.ts';
-import { DEFAULT_PRIVACY_BUDGET, type DatasetContract } from '../contract/contract-schema.ts';
+import { type DatasetContract, DEFAULT_PRIVACY_BUDGET } from '../contract/contract-schema.ts';
 import { inferContract } from '../contract/infer-contract.ts';
 import { contractHash, parseContract } from '../contract/parse-contract.ts';
 import { checkHeader } from '../contract/row-validator.ts';
@@ -47,6 +47,7 @@ import type { ColumnDecision, KeyRef, Row } from '../types.ts';
 import { planCsvChunks, planJsonlChunks, planParquetChunks, targetChunkBytes } from './chunk-planner.ts';
 import { type ChunkExecutor, type ChunkResult, type ChunkSpec, REPORT_ISSUE_LIMIT, type RunSetup } from './chunk-types.ts';
 import { digesting, sha256Hex } from './digest.ts';
+import { failClosed } from './fail-closed.ts';
 import { DEFAULT_PIPELINE_CONFIG, type IngestInput, type IngestOptions, type IngestResult, type PipelineConfig } from './ingest-types.ts';
 import { baseName, datasetFromKey, outputKeys, runKeyFor } from './object-keys.ts';
 import {
@@ -293,11 +294,13 @@ class IngestRun {
     checkHeader(contract, columns, input.key);
     validateQueries(contract.aggregates, columns);
 
-    this.plan = classifyColumns(sampleColumns(columns, sample), {
-      contract,
-      policy: this.policy,
-      defaultRegion: contract.defaultRegion ?? this.config.defaultRegion,
-    });
+    this.plan = failClosed('detection', input.key, () =>
+      classifyColumns(sampleColumns(columns, sample), {
+        contract,
+        policy: this.policy,
+        defaultRegion: contract.defaultRegion ?? this.config.defaultRegion,
+      }),
+    );
     const hmacKey = await ports.keys.pseudonymKey('token-hmac');
     const sivKey = await ports.keys.pseudonymKey('token-siv');
     this.keysUsed.push(hmacKey.ref, sivKey.ref);

@@ -27,6 +27,7 @@ import type { Cell, Row } from '../types.ts';
 import { Channel } from './channel.ts';
 import { type ChunkExecutor, type ChunkResult, type ChunkSpec, REPORT_ISSUE_LIMIT, type RunSetup } from './chunk-types.ts';
 import { digesting } from './digest.ts';
+import { failClosed } from './fail-closed.ts';
 import { extensionFor, outputKeys } from './object-keys.ts';
 
 /** The run's pseudonymisation keys. */
@@ -50,13 +51,15 @@ export interface RunContext {
 export async function createRunContext(ports: Ports, setup: RunSetup, keys?: RunKeys): Promise<RunContext> {
   const runKeys = keys ?? { hmacKey: await ports.keys.pseudonymKey('token-hmac'), sivKey: await ports.keys.pseudonymKey('token-siv') };
   const { contract } = setup;
-  const transformer = createRowTransformer(setup.columns, setup.plan, {
-    hmacKey: runKeys.hmacKey,
-    sivKey: runKeys.sivKey,
-    policy: setup.policy,
-    defaultRegion: contract.defaultRegion ?? setup.config.defaultRegion,
-    ...(contract.regionColumn ? { regionColumn: contract.regionColumn } : {}),
-  });
+  const transformer = failClosed('pseudonymisation', setup.input.key, () =>
+    createRowTransformer(setup.columns, setup.plan, {
+      hmacKey: runKeys.hmacKey,
+      sivKey: runKeys.sivKey,
+      policy: setup.policy,
+      defaultRegion: contract.defaultRegion ?? setup.config.defaultRegion,
+      ...(contract.regionColumn ? { regionColumn: contract.regionColumn } : {}),
+    }),
+  );
   return { setup, keys: runKeys, transformer, suppressed: await ports.suppression.all() };
 }
 
