@@ -160,6 +160,8 @@ export class IngestPipeline extends Construct {
         banner: "import { createRequire as __ppCreateRequire } from 'node:module'; const require = __ppCreateRequire(import.meta.url);",
         externalModules: ['@aws-sdk/*'],
         minify: true,
+        // Error class names are what logs report; minification would mangle them.
+        keepNames: true,
         sourceMap: true,
         sourcesContent: false,
       },
