@@ -4,24 +4,50 @@
  * date → year, postcode → prefix, age → band), so the report describes the published data. Only
  * a hash of each class key and its count are held, never the values.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RiskReport } from '../lineage/run-record.ts';
+import { detachString } from '../codecs/detach-string.ts';
 import { type OperatorFn, compileOperator } from '../pseudonymise/operators.ts';
 import { DEFAULT_POLICY, operatorFor } from '../pseudonymise/policy.ts';
 import type { Cell, ColumnDecision, EntityType } from '../types.ts';
 import { headerHint } from './header-synonyms.ts';
 
 /** Entities that are quasi-identifiers: not identifying alone, identifying together. */
-export const QUASI_IDENTIFIER_ENTITIES: ReadonlySet<EntityType> = new Set<EntityType>(['POSTCODE', 'DATE_OF_BIRTH', 'AGE', 'GENDER', 'COUNTRY']);
+export const QUASI_IDENTIFIER_ENTITIES: ReadonlySet<EntityType> = new Set<EntityType>([
+  'POSTCODE',
+  'DATE_OF_BIRTH',
+  'AGE',
+  'GENDER',
+  'COUNTRY',
+]);
 
 const NO_KEY = new Uint8Array(32);
+
+/**
+ * Classes held at most. Beyond the cap (a quasi-identifier with almost one value per row), each
+ * new class's rows are counted as classes of one: the report errs towards more risk, never less,
+ * and memory stays bounded (≈ 100 bytes a class). States merge under the same rule.
+ */
+export const MAX_CLASSES = 200_000;
+/** Distinct raw values per quasi-identifier whose generalised form is memoised. */
+const GENERALISED_MEMO = 4096;
 
 /** The value a quasi-identifier is counted as: its generalised form, or the value as it is. */
 type Generaliser = (value: string) => string;
 
-function generaliserFor(entity: EntityType | null, operator: string | undefined, options: Readonly<Record<string, unknown>> | undefined): Generaliser {
+function generaliserFor(
+  entity: EntityType | null,
+  operator: string | undefined,
+  options: Readonly<Record<string, unknown>> | undefined,
+): Generaliser {
   if (entity === null || operator !== 'generalize') return (v) => v.trim().toLowerCase();
-  const fn: OperatorFn = compileOperator('generalize', { entity, options: options ?? {}, hmacKey: NO_KEY, sivKey: NO_KEY, tokenLength: 16 });
+  const fn: OperatorFn = compileOperator('generalize', {
+    entity,
+    options: options ?? {},
+    hmacKey: NO_KEY,
+    sivKey: NO_KEY,
+    tokenLength: 16,
+  });
   return (v) => {
     try {
       return fn(v) ?? '';
@@ -39,14 +65,24 @@ export class KAnonymityCounter {
   readonly quasiIdentifiers: readonly string[];
   private readonly classes = new Map<string, number>();
   private rows = 0;
+  /** Rows of classes that did not fit under MAX_CLASSES, each counted as its own class. */
+  private overflowRows = 0;
+  /** Raw value → generalised value, per quasi-identifier (values repeat: a year, a postcode). */
+  private readonly memos: Map<string, string>[];
 
   /**
    * @param columns the header of the rows passed to `add`
    * @param quasiIdentifiers the QI columns (missing ones are ignored)
    * @param decisions the column plan: its generalize operators are applied before counting. Without
    *   it, QI columns are recognised by header and DEFAULT_POLICY's generalisation applies.
+   * @param maxClasses classes held at most (see MAX_CLASSES)
    */
-  constructor(columns: readonly string[], quasiIdentifiers: readonly string[], decisions?: readonly ColumnDecision[]) {
+  constructor(
+    columns: readonly string[],
+    quasiIdentifiers: readonly string[],
+    decisions?: readonly ColumnDecision[],
+    private readonly maxClasses = MAX_CLASSES,
+  ) {
     const qis = quasiIdentifiers.filter((q) => columns.includes(q));
     this.quasiIdentifiers = qis;
     this.indexes = qis.map((q) => columns.indexOf(q));
@@ -59,23 +95,40 @@ export class KAnonymityCounter {
       const spec = operatorFor(DEFAULT_POLICY, hint.entity);
       return generaliserFor(hint.entity, spec.operator, spec.options);
     });
+    this.memos = qis.map(() => new Map());
   }
 
-  /** The hashed class key of a row. */
+  /** The hashed class key of a row (one one-shot SHA-256 over the joined generalised values). */
   private keyOf(cells: readonly Cell[]): string {
-    const h = createHash('sha256');
+    let joined = '';
     for (let i = 0; i < this.indexes.length; i++) {
       const c = cells[this.indexes[i] as number];
-      const v = c === null || c === undefined || c === '' ? '\u0000null' : (this.generalisers[i] as Generaliser)(String(c));
-      h.update(v).update('\u0001');
+      joined += `${c === null || c === undefined || c === '' ? '\u0000null' : this.generalised(i, typeof c === 'string' ? c : String(c))}\u0001`;
     }
-    return h.digest('base64url').slice(0, 22);
+    return hash('sha256', joined, 'base64url').slice(0, 22);
+  }
+
+  private generalised(i: number, raw: string): string {
+    const memo = this.memos[i] as Map<string, string>;
+    let v = memo.get(raw);
+    if (v === undefined) {
+      v = (this.generalisers[i] as Generaliser)(raw);
+      if (memo.size >= GENERALISED_MEMO) memo.clear();
+      memo.set(detachString(raw), v);
+    }
+    return v;
   }
 
   add(cells: readonly Cell[]): void {
-    const k = this.keyOf(cells);
-    this.classes.set(k, (this.classes.get(k) ?? 0) + 1);
+    this.count(this.keyOf(cells), 1);
     this.rows++;
+  }
+
+  private count(k: string, n: number): void {
+    const seen = this.classes.get(k);
+    if (seen !== undefined) this.classes.set(k, seen + n);
+    else if (this.classes.size < this.maxClasses) this.classes.set(k, n);
+    else this.overflowRows += n;
   }
 
   /** Size of the row's class so far (for a second, suppressing pass). */
@@ -84,8 +137,8 @@ export class KAnonymityCounter {
   }
 
   report(k: number, action: 'report' | 'suppress'): RiskReport {
-    let smallest = 0;
-    let below = 0;
+    let smallest = this.overflowRows > 0 ? 1 : 0;
+    let below = k > 1 ? this.overflowRows : 0;
     for (const n of this.classes.values()) {
       if (smallest === 0 || n < smallest) smallest = n;
       if (n < k) below += n;
@@ -96,29 +149,36 @@ export class KAnonymityCounter {
       smallestClass: smallest,
       rowsBelowK: below,
       shareBelowK: this.rows === 0 ? 0 : below / this.rows,
-      classes: this.classes.size,
+      classes: this.classes.size + this.overflowRows,
       action,
     };
   }
 
   /** Serialisable state (class hashes and counts) for merging chunks of a parallel run. */
   toState(): unknown {
-    return { quasiIdentifiers: this.quasiIdentifiers, rows: this.rows, classes: [...this.classes.entries()] };
+    return {
+      quasiIdentifiers: this.quasiIdentifiers,
+      rows: this.rows,
+      overflowRows: this.overflowRows,
+      classes: [...this.classes.entries()],
+    };
   }
 
   /** A counter restored from toState (same columns and quasi-identifiers). */
   static fromState(columns: readonly string[], state: unknown, decisions?: readonly ColumnDecision[]): KAnonymityCounter {
-    const s = state as { quasiIdentifiers: string[]; rows: number; classes: [string, number][] };
+    const s = state as { quasiIdentifiers: string[]; rows: number; overflowRows?: number; classes: [string, number][] };
     const c = new KAnonymityCounter(columns, s.quasiIdentifiers, decisions);
-    for (const [k, n] of s.classes) c.classes.set(k, n);
+    for (const [k, n] of s.classes) c.count(k, n);
     c.rows = s.rows;
+    c.overflowRows += s.overflowRows ?? 0;
     return c;
   }
 
   /** Adds another counter's classes (another chunk of the same file). */
   merge(other: KAnonymityCounter): void {
-    for (const [k, n] of other.classes) this.classes.set(k, (this.classes.get(k) ?? 0) + n);
+    for (const [k, n] of other.classes) this.count(k, n);
     this.rows += other.rows;
+    this.overflowRows += other.overflowRows;
   }
 }
 

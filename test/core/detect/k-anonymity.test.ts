@@ -5,8 +5,26 @@ import type { Cell, ColumnDecision } from '../../../functions/core/types.ts';
 const columns = ['id', 'dob', 'zip', 'gender', 'amount'];
 const plan: ColumnDecision[] = [
   { column: 'id', entity: 'SUBJECT_ID', operator: 'token', confidence: 1, source: 'header', freeText: false, identifiesSubject: true },
-  { column: 'dob', entity: 'DATE_OF_BIRTH', operator: 'generalize', options: { to: 'year' }, confidence: 1, source: 'header', freeText: false, identifiesSubject: false },
-  { column: 'zip', entity: 'POSTCODE', operator: 'generalize', options: { prefix: 3 }, confidence: 1, source: 'header', freeText: false, identifiesSubject: false },
+  {
+    column: 'dob',
+    entity: 'DATE_OF_BIRTH',
+    operator: 'generalize',
+    options: { to: 'year' },
+    confidence: 1,
+    source: 'header',
+    freeText: false,
+    identifiesSubject: false,
+  },
+  {
+    column: 'zip',
+    entity: 'POSTCODE',
+    operator: 'generalize',
+    options: { prefix: 3 },
+    confidence: 1,
+    source: 'header',
+    freeText: false,
+    identifiesSubject: false,
+  },
   { column: 'gender', entity: 'GENDER', operator: 'keep', confidence: 1, source: 'header', freeText: false, identifiesSubject: false },
   { column: 'amount', entity: null, operator: 'keep', confidence: 1, source: 'default', freeText: false, identifiesSubject: false },
 ];
@@ -25,7 +43,7 @@ describe('k-anonymity', () => {
     expect(inferQuasiIdentifiers([{ ...plan[1]!, operator: 'drop' }])).toEqual([]);
   });
 
-  it('counts classes after the plan\'s generalisation', () => {
+  it("counts classes after the plan's generalisation", () => {
     const k = new KAnonymityCounter(columns, ['dob', 'zip', 'gender'], plan);
     for (const r of rows) k.add(r);
     expect(k.report(3, 'report')).toEqual({
@@ -60,6 +78,35 @@ describe('k-anonymity', () => {
   });
 
   it('reports an empty file', () => {
-    expect(new KAnonymityCounter(columns, ['dob'], plan).report(5, 'report')).toMatchObject({ smallestClass: 0, rowsBelowK: 0, shareBelowK: 0, classes: 0 });
+    expect(new KAnonymityCounter(columns, ['dob'], plan).report(5, 'report')).toMatchObject({
+      smallestClass: 0,
+      rowsBelowK: 0,
+      shareBelowK: 0,
+      classes: 0,
+    });
+  });
+});
+
+describe('KAnonymityCounter memory bound', () => {
+  it('caps the classes it holds and counts the rest as classes of one (never less risk)', () => {
+    const columns = ['postcode', 'age'];
+    const capped = new KAnonymityCounter(columns, ['postcode', 'age'], undefined, 10);
+    const full = new KAnonymityCounter(columns, ['postcode', 'age'], undefined, 1000);
+    for (let i = 0; i < 200; i++) {
+      const row = [`P${i % 40}`, String(20 + (i % 40) * 2)];
+      capped.add(row);
+      full.add(row);
+    }
+    const a = capped.report(5, 'report');
+    const b = full.report(5, 'report');
+    expect(b).toMatchObject({ classes: 40, rowsBelowK: 0, smallestClass: 5 });
+    expect(a.classes).toBeGreaterThanOrEqual(b.classes);
+    expect(a.rowsBelowK).toBeGreaterThan(b.rowsBelowK);
+    expect(a.smallestClass).toBe(1);
+    // Merged states keep the bound and the conservative count.
+    const other = new KAnonymityCounter(columns, ['postcode', 'age'], undefined, 10);
+    other.add(['P1', '22']);
+    capped.merge(other);
+    expect(capped.report(5, 'report').rowsBelowK).toBeGreaterThanOrEqual(a.rowsBelowK);
   });
 });
