@@ -55,6 +55,14 @@ if (existsSync(presidioPath)) {
       if (errorsFor) for (const e of r.errors.filter((x) => x.entity === errorsFor).slice(0, 60)) console.log(`  ${e.kind} ${JSON.stringify(e.text)} << ${JSON.stringify(e.context.slice(0, 160))}`);
     }
   }
+  // The same scan with the span threshold lowered: tuned on this very set, so not a fair figure;
+  // shown because Presidio's "tuned" 0.845 was also tuned on it. The default (0.5) is what ships:
+  // at 0.4 the faker notes without PII are no longer left intact (see (b)).
+  const tuned = evaluatePresidio(records, createTextScanner({ defaultRegion: 'US', minScore: 0.4 }), 0.5);
+  console.log(`\nminSpanScore 0.4 instead of the policy's 0.5 (threshold tuned on this set), IoU >= 0.5:`);
+  console.log(HEADER);
+  console.log(row('ALL (type-strict)', tuned.micro));
+  console.log(row('PII (any type)', tuned.pii));
   console.log('\nPresidio (published, presidio-research notebooks): out of the box P 0.685 R 0.603 F2 0.618; tuned P 0.870 R 0.839 F2 0.845');
 } else {
   console.log(`(a) skipped: ${presidioPath} not found`);
@@ -113,6 +121,21 @@ const tScan = time(() => {
   for (const c of cells) scanner.scan(c);
 });
 console.log(`free-text detection (scan)      ${(bytes / 1e6 / tScan).toFixed(1)} MB/s   (${cells.length} cells, ${(bytes / 1e6).toFixed(1)} MB, 20% with PII)   target >= 40`);
+// A corpus like TOOLCHAIN.md's probe: faker lorem sentences, 20% of cells with an injected value.
+const { fakerEN: lorem } = await import('@faker-js/faker');
+lorem.seed(77);
+const inject = [() => lorem.internet.email(), () => '+44 20 7946 0958', () => '4111 1111 1111 1111', () => lorem.internet.ipv4(), () => 'GB82 WEST 1234 5698 7654 32', () => '536-22-1234', () => 'AB 12 34 56 C'];
+const loremCells: string[] = [];
+for (let i = 0; i < (quick ? 100_000 : 400_000); i++) {
+  const base = lorem.lorem.sentence({ min: 8, max: 16 });
+  loremCells.push(i % 5 === 0 ? `${base} ${lorem.helpers.arrayElement(inject)()}` : base);
+}
+const loremBytes = loremCells.reduce((a, c) => a + Buffer.byteLength(c), 0);
+const tLorem = time(() => {
+  for (const c of loremCells) scanner.scan(c);
+});
+console.log(`free-text detection, lorem cells ${(loremBytes / 1e6 / tLorem).toFixed(1)} MB/s   (TOOLCHAIN-like corpus: ${loremCells.length} cells, ${(loremBytes / 1e6).toFixed(1)} MB)`);
+
 const textPlan = [{ column: 'note', entity: 'FREE_TEXT' as const, operator: 'keep' as const, confidence: 1, source: 'contract' as const, freeText: true, identifiesSubject: false }];
 const ttr = createRowTransformer(['note'], textPlan, { hmacKey: HMAC_KEY, sivKey: SIV_KEY, policy: DEFAULT_POLICY, defaultRegion: 'GB' });
 const one: string[] = [''];

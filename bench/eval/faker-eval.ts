@@ -94,9 +94,11 @@ export function evaluateStructured(rowsPerLocale: number): StructuredResult & { 
         const raw = String(row[header.indexOf(c)]);
         if (raw === '') continue;
         piiCells++;
-        // Survives: the raw value is still in its output cell (dropped columns cannot leak).
+        // Survives: the raw value is still in its output cell (dropped columns cannot leak). A
+        // generalised value survives only if unchanged ("30-39" does not reveal an age of 30).
         const o = outIdx.get(c);
-        if (o !== undefined && String(out[o]).includes(raw.trim())) piiSurvived++;
+        const generalised = ['age', 'date_of_birth', 'postcode'].includes(c);
+        if (o !== undefined && (generalised ? String(out[o]) === raw.trim() : String(out[o]).includes(raw.trim()))) piiSurvived++;
       }
       for (const c of NON_PII_COLUMNS) {
         nonPiiCells++;
@@ -133,6 +135,8 @@ export function evaluateStructured(rowsPerLocale: number): StructuredResult & { 
 function reformatPhone(v: string, loc: LocaleSpec): string {
   const p = parsePhoneNumberFromString(v, loc.region);
   if (!p) return v;
+  // A foreign number written nationally loses its country: write it internationally, spaced differently.
+  if (p.country !== loc.region) return v.trim().startsWith('+') && v.includes(' ') ? p.number : p.formatInternational();
   return v.trim().startsWith('+') ? p.formatNational() : p.number;
 }
 

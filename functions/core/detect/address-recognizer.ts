@@ -256,10 +256,17 @@ export class AddressRecognizer implements Recognizer {
         if (extended.end > end) {
           // A unit or locality line is strong evidence for the weak shapes.
           score += extended.locality ? 0.25 : 0.15;
-          end = extended.end;
         }
-        if (hasWordNear(text, contextRe, start, end, 48, 0)) score += 0.35;
-        if (score > 0) out.push({ entity: 'STREET_ADDRESS', start, end, score: Math.min(1, score), recognizer: `address/${p.name}` });
+        // The street line (with its units) is one span, each locality segment ("10115 Berlin",
+        // "Uruguay 64677") another: the text between them (", ", line breaks) stays as it was.
+        const streetEnd = extended.segments.length > 0 ? (extended.segments[0] as [number, number])[0] : extended.end;
+        end = trimSeparators(text, start, streetEnd);
+        if (hasWordNear(text, contextRe, start, extended.end, 48, 0)) score += 0.35;
+        if (score <= 0) continue;
+        const s = Math.min(1, score);
+        const recognizer = `address/${p.name}`;
+        out.push({ entity: 'STREET_ADDRESS', start, end, score: s, recognizer });
+        for (const [a, b] of extended.segments) out.push({ entity: 'STREET_ADDRESS', start: a, end: trimSeparators(text, a, b), score: s, recognizer });
       }
     }
   }
@@ -273,10 +280,18 @@ function plausibleWeak(match: string): boolean {
   return true;
 }
 
+/** End of [start, end) without trailing spaces, commas and line breaks. */
+function trimSeparators(text: string, start: number, end: number): number {
+  let e = end;
+  while (e > start && ' \t\r\n,>?'.includes(text[e - 1] as string)) e--;
+  return e;
+}
+
 /** Extends a street line over a unit and locality segments that follow it. */
-function extend(text: string, end: number): { end: number; locality: boolean } {
+function extend(text: string, end: number): { end: number; locality: boolean; segments: [number, number][] } {
   let e = end;
   let locality = false;
+  const segments: [number, number][] = [];
   for (let i = 0; i < 3; i++) {
     const u = UNIT_RE.exec(text.slice(e, e + 48));
     if (!u || u[0].length === 0) break;
@@ -294,10 +309,11 @@ function extend(text: string, end: number): { end: number; locality: boolean } {
     // A segment must look like a place (not a sentence word such as "Thanks").
     const firstWord = /^\p{L}+/u.exec(seg)?.[0];
     if (firstWord && firstWord !== firstWord.toUpperCase() && STOP_WORDS.has(firstWord.toLowerCase())) break;
+    segments.push([e + (l[0].length - seg.length), e + l[0].length]);
     e += l[0].length;
     locality = true;
   }
-  return { end: e, locality };
+  return { end: e, locality, segments };
 }
 
 export const addressRecognizer = new AddressRecognizer();

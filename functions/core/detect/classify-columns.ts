@@ -285,7 +285,10 @@ function detect(sample: ColumnSample, region: string, scanner: TextScanner, poli
   // Multi-word values of some length: city or product names are short and stay as they are.
   const isText = isTextHeader(column) ? s.multiWord >= 0.1 || s.meanLength >= 20 : (s.multiWord >= 0.3 && s.meanLength >= 24) || (s.meanLength >= 40 && s.multiWord >= 0.1);
   if (isText) return decision(column, 'FREE_TEXT', Math.max(0.6, s.multiWord), isTextHeader(column) ? 'header+content' : 'content', policy);
-  const withSpans = share(s.values, (v) => v.length <= 512 && scanner.scan(v).length > 0);
+  // Values holding PII of several kinds (a "contact" column of emails and phones). Bare numbers
+  // (order ids) and short names (towns named after people) do not make a column free text.
+  const textual = share(s.values, (v) => /\p{L}|@/u.test(v)) >= 0.5;
+  const withSpans = textual ? share(s.values, (v) => v.length <= 512 && scanner.scan(v).some((sp) => sp.entity !== 'PERSON')) : 0;
   if (withSpans >= 0.5 && !looksLikeFlags(s)) return decision(column, 'FREE_TEXT', withSpans, 'content', policy);
   return decision(column, null, 1, 'default', policy);
 }

@@ -44,6 +44,16 @@ interface Run {
 
 const CAPITAL_PARTICLES = new Set(['Di', 'De', 'Da', 'Do', 'Dos', 'Das', 'Du', 'Del', 'Della', 'Van', 'Von', 'Le', 'La', 'Lo', 'Ten', 'Ter', 'Mac', 'Mc', 'Al', 'El', 'Bin', 'Ibn', 'Dal', 'Dalla', 'Des']);
 
+const DIRECTIONS = new Set(['norte', 'sul', 'sur', 'nord', 'süd', 'sud', 'est', 'ouest', 'oeste', 'leste', 'north', 'south', 'east', 'west', 'ost', 'west', 'noord', 'zuid', 'oost']);
+
+/** Start of the word right before `pos` (skipping spaces). */
+function wordStart(text: string, pos: number): number {
+  let p = pos - 1;
+  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+  while (p > 0 && isWordChar(text.charCodeAt(p - 1))) p--;
+  return p;
+}
+
 /** Separators inside a list of names. */
 const LIST_GAP = /^(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|und|et|y|e|i|en|og|och|oraz|ou|or|oder|o)[ \t]{1,2}|,[ \t]{0,2}(?:and|und|et|y|e|i|en)[ \t]{1,2})$/;
 const HOUSE_NUMBER_AFTER = /^(?:[ \t]?(?:u\.|utca|út|tér|nr\.?|no\.?))?[ \t]\d{1,4}[a-zA-Z]?(?![\d:]|[.,\/\-]\d|[ \t]?(?:years|yrs|jahre|ans|años|anni|jaar|lat|anos|%))/i;
@@ -124,6 +134,8 @@ interface Token {
   shape: number;
   /** A capitalised surname particle (Di, De, Van, Le…): inside a name, not a name alone. */
   particle: boolean;
+  /** A dictionary word the name lexicon does not know (a name only after a title or introducer). */
+  dict: boolean;
 }
 
 /** Options of a person recognizer (the evaluation swaps the lexicon for its hold-out split). */
@@ -184,8 +196,10 @@ export class PersonRecognizer implements Recognizer {
       if (all >= 0) f = all;
     }
     if (f === undefined) {
-      // "Plastic", "Lieferung": words of the dictionary are not names.
-      if (stop || isCommonWord(lower)) return NONE;
+      if (stop) return NONE;
+      // "Plastic", "Lieferung": words of the dictionary are not names, unless a title or an
+      // introducer says so ("Mrs. Baker", "my name is Manning"): bit 128 marks them.
+      if (isCommonWord(lower)) return NONE | 128;
       const shape = nameShape(lower);
       // "Application", "Lieferung": unknown words shaped like common words are not names.
       if (shape < 0) return NONE;
@@ -226,6 +240,7 @@ export class PersonRecognizer implements Recognizer {
         stop: (packed & 16) !== 0,
         shape: packed & 32 ? 1 : 0,
         particle: CAPITAL_PARTICLES.has(core),
+        dict: (packed & 128) !== 0,
       });
     }
     return tokens;
@@ -241,6 +256,10 @@ export class PersonRecognizer implements Recognizer {
     while (i < tokens.length) {
       // A run: consecutive name-capable tokens joined by spaces (or particles: Maria da Silva).
       const t0 = tokens[i] as Token;
+      if (t0.kind === NONE && t0.dict) {
+        const prev = previousWords(text, t0.start);
+        if (prev.nameQuestion || CUE_WORDS.has(prev.w1) || CUE_BIGRAMS.has(`${prev.w2} ${prev.w1}`)) t0.kind = UNKNOWN;
+      }
       if (t0.kind === NONE) {
         i++;
         continue;
@@ -249,6 +268,7 @@ export class PersonRecognizer implements Recognizer {
       if (t0.kind === TITLE) {
         // The title cues the words after it; the title itself is not part of the name.
         const next = tokens[i + 1];
+        if (next && next.kind === NONE && next.dict) next.kind = UNKNOWN;
         if (!next || !TITLE_GAP.test(text.slice(t0.end, next.start)) || next.kind === NONE || next.kind === TITLE) {
           i++;
           continue;
@@ -265,6 +285,8 @@ export class PersonRecognizer implements Recognizer {
         if (b.particle && j + 2 < tokens.length && (tokens[j + 2] as Token).kind !== NONE && SPACE_GAP.test(text.slice(b.rawEnd, (tokens[j + 2] as Token).start))) {
           b.kind = INITIAL;
         }
+        // "Emma Stone", "Tom Baker": a dictionary word right after a first name is a surname.
+        if (b.kind === NONE && b.dict && (a.kind === STRONG || a.kind === WEAK) && a.flags & NAME_FIRST && SPACE_GAP.test(text.slice(a.rawEnd, b.start))) b.kind = UNKNOWN;
         if (b.kind === NONE) break;
         const gap = text.slice(a.rawEnd, b.start);
         if (!(SPACE_GAP.test(gap) || (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) || (a.kind === INITIAL && gap.length <= 2 && gap.trim() === ''))) break;
@@ -337,6 +359,9 @@ export class PersonRecognizer implements Recognizer {
     // "Czech Republic", "Los Angeles": a place in the gazetteer; "North Ashton", "Bad Korinna": a place name's shape.
     if (len >= 2 && isPlaceName(text.slice(first.start, last.end))) return undefined;
     if (len >= 2 && !strongCue && PLACE_PREFIXES.has(text.slice(first.start, first.end).toLowerCase())) return undefined;
+    // "South Mozell", "Bad Korinna" (the prefix is a common word, so not in the run), "Barros do Norte".
+    if (!strongCue && PLACE_PREFIXES.has(w1) && /\p{Lu}/u.test(text[wordStart(text, first.start)] ?? '')) return undefined;
+    if (len >= 2 && DIRECTIONS.has(text.slice(last.start, last.end).toLowerCase())) return undefined;
     const sentenceStart = prev.sentenceStart;
 
     let score: number;
@@ -348,7 +373,8 @@ export class PersonRecognizer implements Recognizer {
       // A first name then a capitalised word ("Harry Sheppard").
       else if (first.kind === WEAK && first.flags & NAME_FIRST && !(first.flags & NAME_PLACE)) score = 0.65;
       else if (weak > 0) score = 0.45;
-      else score = (sentenceStart ? 0.35 : 0.4) + (shaped > 0 ? 0.15 : 0);
+      // Two or three capitalised words the lexicon does not know: a proper noun, in English text usually a person.
+      else score = (sentenceStart ? 0.35 : lang.english() ? 0.5 : 0.4) + (shaped > 0 ? 0.15 : 0);
       if (len > 4) score = Math.min(score, 0.35);
     } else {
       const t = initials > 0 ? (tokens[i + (first.kind === INITIAL ? 1 : 0)] as Token) : first;

@@ -105,7 +105,7 @@ function judgeUncached(candidate: string, region: string): Parsed | null | typeo
   }
   if (isSupportedCountry(region)) {
     const p = parsePhoneNumberFromString(core, region);
-    if (p?.isValid()) return { score: formatted ? 0.65 : 0.5, length: candidate.length };
+    if (p?.isValid()) return { score: formatted ? 0.65 : 0.45, length: candidate.length };
     if (p?.isPossible() && formatted) return { score: 0.4, length: candidate.length };
   }
   return NEEDS_FALLBACK;
