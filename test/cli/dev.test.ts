@@ -21,7 +21,7 @@ import {
   hasLegacyCiphers,
   legacyProviderCommand,
   startDevEnvironment,
-} from '../../functions/cli/commands/dev.ts';
+} from '../../functions/cli/dev/dev-environment.ts';
 import type { RunRecord } from '../../functions/core/lineage/run-record.ts';
 import { tempDir } from '../support/cli.ts';
 
