@@ -18,9 +18,9 @@ import { classifyColumns } from '../functions/core/detect/classify-columns.ts';
 import { createTextScanner } from '../functions/core/detect/text-scanner.ts';
 import { DEFAULT_POLICY } from '../functions/core/pseudonymise/policy.ts';
 import { createRowTransformer } from '../functions/core/pseudonymise/row-transformer.ts';
-import { LOCALES, customerRows } from './eval/faker-data.ts';
-import { HMAC_KEY, SIV_KEY, evaluateNotes, evaluateStructured, generateNotes, heldOutScanner } from './eval/faker-eval.ts';
-import { PRESIDIO_UNSUPPORTED, evaluatePresidio, loadPresidio } from './eval/presidio-eval.ts';
+import { customerRows, LOCALES } from './eval/faker-data.ts';
+import { evaluateNotes, evaluateStructured, generateNotes, HMAC_KEY, heldOutScanner, SIV_KEY } from './eval/faker-eval.ts';
+import { evaluatePresidio, loadPresidio, PRESIDIO_UNSUPPORTED } from './eval/presidio-eval.ts';
 import { type Counts, scores } from './eval/span-metrics.ts';
 
 const args = process.argv.slice(2);
@@ -51,8 +51,11 @@ if (existsSync(presidioPath)) {
     console.log(row('PII (any type)', r.pii));
     if (threshold === 0.5) {
       console.log('\nunsupported Presidio types (excluded from recall; predictions on them not counted as FP):');
-      for (const [t, n] of Object.entries(r.unsupportedByType).sort()) console.log(`  ${t.padEnd(18)} ${String(n).padStart(4)}  ${PRESIDIO_UNSUPPORTED[t] ?? ''}`);
-      if (errorsFor) for (const e of r.errors.filter((x) => x.entity === errorsFor).slice(0, 60)) console.log(`  ${e.kind} ${JSON.stringify(e.text)} << ${JSON.stringify(e.context.slice(0, 160))}`);
+      for (const [t, n] of Object.entries(r.unsupportedByType).sort())
+        console.log(`  ${t.padEnd(18)} ${String(n).padStart(4)}  ${PRESIDIO_UNSUPPORTED[t] ?? ''}`);
+      if (errorsFor)
+        for (const e of r.errors.filter((x) => x.entity === errorsFor).slice(0, 60))
+          console.log(`  ${e.kind} ${JSON.stringify(e.text)} << ${JSON.stringify(e.context.slice(0, 160))}`);
     }
   }
   // The same scan with the span threshold lowered: tuned on this very set, so not a fair figure;
@@ -63,7 +66,9 @@ if (existsSync(presidioPath)) {
   console.log(HEADER);
   console.log(row('ALL (type-strict)', tuned.micro));
   console.log(row('PII (any type)', tuned.pii));
-  console.log('\nPresidio (published, presidio-research notebooks): out of the box P 0.685 R 0.603 F2 0.618; tuned P 0.870 R 0.839 F2 0.845');
+  console.log(
+    '\nPresidio (published, presidio-research notebooks): out of the box P 0.685 R 0.603 F2 0.618; tuned P 0.870 R 0.839 F2 0.845',
+  );
 } else {
   console.log(`(a) skipped: ${presidioPath} not found`);
 }
@@ -76,13 +81,18 @@ console.log(`structured: ${st.rows} rows x ${st.columns} columns`);
 console.log(`  column classification right  ${st.classifiedRight}/${st.classifiedTotal}`);
 for (const m of st.misclassified) console.log(`    ${m}`);
 console.log(`  PII values surviving         ${st.piiSurvived}/${st.piiCells} (${pct(st.piiSurvived / st.piiCells)})   target 0`);
-console.log(`  non-PII cells byte-identical ${st.nonPiiIdentical}/${st.nonPiiCells} (${pct(st.nonPiiIdentical / st.nonPiiCells)})   target >= 99.9%`);
+console.log(
+  `  non-PII cells byte-identical ${st.nonPiiIdentical}/${st.nonPiiCells} (${pct(st.nonPiiIdentical / st.nonPiiCells)})   target >= 99.9%`,
+);
 console.log(`  token joins across datasets  ${st.joinHits}/${st.joinChecks} (${pct(st.joinHits / st.joinChecks)})   target 100%`);
 
 const data = generateNotes(quick ? 150 : 600, quick ? 150 : 600);
 for (const [label, scannerFor] of [
   ['lexicon without held-out names (non-circular)', heldOutScanner],
-  ['shipped lexicon (PERSON partly circular)', (region: string) => createTextScanner({ defaultRegion: region, minScore: DEFAULT_POLICY.minSpanScore })],
+  [
+    'shipped lexicon (PERSON partly circular)',
+    (region: string) => createTextScanner({ defaultRegion: region, minScore: DEFAULT_POLICY.minSpanScore }),
+  ],
 ] as const) {
   const nr = evaluateNotes(data, scannerFor);
   console.log(`\nnotes, ${label}: ${nr.piiNotes} with PII, ${nr.cleanNotes} without`);
@@ -93,9 +103,17 @@ for (const [label, scannerFor] of [
   console.log(row('PERSON in-lexicon', nr.inLexiconPerson));
   const leak = nr.all.leaked / (nr.all.tp + nr.all.fn);
   console.log(`  PII spans not touched (leak)        ${pct(leak)}   target <= 2%`);
-  console.log(`  PII spans verbatim in output        ${nr.verbatimSurvivors}/${nr.goldSpans} (${pct(nr.verbatimSurvivors / nr.goldSpans)})  (shipped transformer)`);
-  console.log(`  notes without PII left unchanged    ${nr.cleanUnchanged}/${nr.cleanNotes} (${pct(nr.cleanUnchanged / nr.cleanNotes)})   target >= 99%`);
-  if (errorsFor) for (const e of nr.examples.filter((x) => x.entity === errorsFor || errorsFor === 'all' || (errorsFor === 'clean' && x.kind === 'CLEAN-CHANGED')).slice(0, 60)) console.log(`  ${e.kind} ${e.entity} ${JSON.stringify(e.text)} << ${JSON.stringify(e.note)}`);
+  console.log(
+    `  PII spans verbatim in output        ${nr.verbatimSurvivors}/${nr.goldSpans} (${pct(nr.verbatimSurvivors / nr.goldSpans)})  (shipped transformer)`,
+  );
+  console.log(
+    `  notes without PII left unchanged    ${nr.cleanUnchanged}/${nr.cleanNotes} (${pct(nr.cleanUnchanged / nr.cleanNotes)})   target >= 99%`,
+  );
+  if (errorsFor)
+    for (const e of nr.examples
+      .filter((x) => x.entity === errorsFor || errorsFor === 'all' || (errorsFor === 'clean' && x.kind === 'CLEAN-CHANGED'))
+      .slice(0, 60))
+      console.log(`  ${e.kind} ${e.entity} ${JSON.stringify(e.text)} << ${JSON.stringify(e.note)}`);
 }
 
 // ---------------------------------------------------------------- (c) speed
@@ -120,11 +138,21 @@ const time = (fn: () => void) => {
 const tScan = time(() => {
   for (const c of cells) scanner.scan(c);
 });
-console.log(`free-text detection (scan)      ${(bytes / 1e6 / tScan).toFixed(1)} MB/s   (${cells.length} cells, ${(bytes / 1e6).toFixed(1)} MB, 20% with PII)   target >= 40`);
+console.log(
+  `free-text detection (scan)      ${(bytes / 1e6 / tScan).toFixed(1)} MB/s   (${cells.length} cells, ${(bytes / 1e6).toFixed(1)} MB, 20% with PII)   target >= 40`,
+);
 // A corpus like TOOLCHAIN.md's probe: faker lorem sentences, 20% of cells with an injected value.
 const { fakerEN: lorem } = await import('@faker-js/faker');
 lorem.seed(77);
-const inject = [() => lorem.internet.email(), () => '+44 20 7946 0958', () => '4111 1111 1111 1111', () => lorem.internet.ipv4(), () => 'GB82 WEST 1234 5698 7654 32', () => '536-22-1234', () => 'AB 12 34 56 C'];
+const inject = [
+  () => lorem.internet.email(),
+  () => '+44 20 7946 0958',
+  () => '4111 1111 1111 1111',
+  () => lorem.internet.ipv4(),
+  () => 'GB82 WEST 1234 5698 7654 32',
+  () => '536-22-1234',
+  () => 'AB 12 34 56 C',
+];
 const loremCells: string[] = [];
 for (let i = 0; i < (quick ? 100_000 : 400_000); i++) {
   const base = lorem.lorem.sentence({ min: 8, max: 16 });
@@ -134,9 +162,21 @@ const loremBytes = loremCells.reduce((a, c) => a + Buffer.byteLength(c), 0);
 const tLorem = time(() => {
   for (const c of loremCells) scanner.scan(c);
 });
-console.log(`free-text detection, lorem cells ${(loremBytes / 1e6 / tLorem).toFixed(1)} MB/s   (TOOLCHAIN-like corpus: ${loremCells.length} cells, ${(loremBytes / 1e6).toFixed(1)} MB)`);
+console.log(
+  `free-text detection, lorem cells ${(loremBytes / 1e6 / tLorem).toFixed(1)} MB/s   (TOOLCHAIN-like corpus: ${loremCells.length} cells, ${(loremBytes / 1e6).toFixed(1)} MB)`,
+);
 
-const textPlan = [{ column: 'note', entity: 'FREE_TEXT' as const, operator: 'keep' as const, confidence: 1, source: 'contract' as const, freeText: true, identifiesSubject: false }];
+const textPlan = [
+  {
+    column: 'note',
+    entity: 'FREE_TEXT' as const,
+    operator: 'keep' as const,
+    confidence: 1,
+    source: 'contract' as const,
+    freeText: true,
+    identifiesSubject: false,
+  },
+];
 const ttr = createRowTransformer(['note'], textPlan, { hmacKey: HMAC_KEY, sivKey: SIV_KEY, policy: DEFAULT_POLICY, defaultRegion: 'GB' });
 const one: string[] = [''];
 const tTr = time(() => {
@@ -167,6 +207,8 @@ const tStruct = time(() => {
 const tParse = time(() => {
   Papa.parse<string[]>(csv, { skipEmptyLines: true });
 });
-console.log(`structured CSV transform        ${(csvBytes / 1e6 / tStruct).toFixed(1)} MB/s   (${parsed.length} rows x ${header.length} columns, ${(csvBytes / 1e6).toFixed(1)} MB, ${str.stats().cacheHits} cache hits)`);
+console.log(
+  `structured CSV transform        ${(csvBytes / 1e6 / tStruct).toFixed(1)} MB/s   (${parsed.length} rows x ${header.length} columns, ${(csvBytes / 1e6).toFixed(1)} MB, ${str.stats().cacheHits} cache hits)`,
+);
 console.log(`structured CSV parse+transform  ${(csvBytes / 1e6 / (tStruct + tParse)).toFixed(1)} MB/s   (papaparse)`);
 void corpus;

@@ -22,7 +22,32 @@ const COMMON = 4;
 const PLACE = 8;
 const FOREIGN_WORD = 16;
 
-const PARTICLES = new Set(['van', 'von', 'de', 'der', 'den', 'du', 'da', 'di', 'del', 'della', 'dos', 'das', 'le', 'la', 'ten', 'ter', 'zu', 'y', 'bin', 'al', 'el', 'st', 'mc', 'mac']);
+const PARTICLES = new Set([
+  'van',
+  'von',
+  'de',
+  'der',
+  'den',
+  'du',
+  'da',
+  'di',
+  'del',
+  'della',
+  'dos',
+  'das',
+  'le',
+  'la',
+  'ten',
+  'ter',
+  'zu',
+  'y',
+  'bin',
+  'al',
+  'el',
+  'st',
+  'mc',
+  'mac',
+]);
 
 function flat(x: unknown): string[] {
   if (x == null) return [];

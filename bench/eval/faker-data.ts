@@ -4,9 +4,7 @@
  * run scores the same data. Phone numbers are drawn until libphonenumber-js accepts them as
  * valid for the locale's country: real records hold real numbers, faker's are random digits.
  */
-import {
-  type Faker, fakerDE, fakerEN_GB, fakerEN_US, fakerES, fakerFR, fakerIT, fakerNL, fakerPL, fakerPT_BR,
-} from '@faker-js/faker';
+import { type Faker, fakerDE, fakerEN_GB, fakerEN_US, fakerES, fakerFR, fakerIT, fakerNL, fakerPL, fakerPT_BR } from '@faker-js/faker';
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
 export interface LocaleSpec {
@@ -95,11 +93,33 @@ export interface CustomerRow {
 
 /** PII columns: no value may survive. Quasi-identifiers kept by policy (gender, country) are not among them. */
 export const PII_COLUMNS = [
-  'customer_id', 'full_name', 'email', 'phone', 'iban', 'credit_card', 'date_of_birth', 'postcode', 'street_address', 'age',
-  'ip_address', 'contact', 'ref_code', 'col_7',
+  'customer_id',
+  'full_name',
+  'email',
+  'phone',
+  'iban',
+  'credit_card',
+  'date_of_birth',
+  'postcode',
+  'street_address',
+  'age',
+  'ip_address',
+  'contact',
+  'ref_code',
+  'col_7',
 ] as const;
 /** Columns that must come out byte-identical. */
-export const NON_PII_COLUMNS = ['city', 'country', 'gender', 'signup_date', 'email_opt_in', 'product_sku', 'order_number', 'amount', 'status'] as const;
+export const NON_PII_COLUMNS = [
+  'city',
+  'country',
+  'gender',
+  'signup_date',
+  'email_opt_in',
+  'product_sku',
+  'order_number',
+  'amount',
+  'status',
+] as const;
 
 export function customerRows(loc: LocaleSpec, n: number, seed: number): CustomerRow[] {
   const f = loc.faker;
@@ -365,8 +385,15 @@ const CLEAN_TEMPLATES: Readonly<Record<LocaleSpec['lang'], readonly string[]>> =
 };
 
 const SLOT_ENTITY: Readonly<Record<Slot, string>> = {
-  NAME: 'PERSON', FIRST: 'PERSON', EMAIL: 'EMAIL_ADDRESS', PHONE: 'PHONE_NUMBER', IBAN: 'IBAN_CODE', CARD: 'CREDIT_CARD',
-  ADDRESS: 'STREET_ADDRESS', DOB: 'DATE_OF_BIRTH', IP: 'IP_ADDRESS',
+  NAME: 'PERSON',
+  FIRST: 'PERSON',
+  EMAIL: 'EMAIL_ADDRESS',
+  PHONE: 'PHONE_NUMBER',
+  IBAN: 'IBAN_CODE',
+  CARD: 'CREDIT_CARD',
+  ADDRESS: 'STREET_ADDRESS',
+  DOB: 'DATE_OF_BIRTH',
+  IP: 'IP_ADDRESS',
 };
 
 /** Notes of one locale: `withPii` notes with labelled spans, `clean` notes without any. */
@@ -393,13 +420,17 @@ export function notes(loc: LocaleSpec, withPii: number, clean: number, seed: num
     const spans: GoldSpan[] = [];
     let pos = 0;
     const re = /\{([A-Z]+)\}/g;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(template)) !== null) {
+    for (let m = re.exec(template); m !== null; m = re.exec(template)) {
       text += template.slice(pos, m.index);
       const slot = m[1] as Slot;
       const v = values[slot]();
       const entity = SLOT_ENTITY[slot];
-      spans.push({ entity, start: text.length, end: text.length + v.length, ...(entity === 'PERSON' ? { tokens: v.split(/[\s-]+/) } : {}) });
+      spans.push({
+        entity,
+        start: text.length,
+        end: text.length + v.length,
+        ...(entity === 'PERSON' ? { tokens: v.split(/[\s-]+/) } : {}),
+      });
       text += v;
       pos = m.index + m[0].length;
     }

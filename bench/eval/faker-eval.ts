@@ -8,14 +8,14 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { type ColumnSample, classifyColumns } from '../../functions/core/detect/classify-columns.ts';
 import { defaultNameLexicon, lexiconWithout } from '../../functions/core/detect/name-lexicon.ts';
 import { PersonRecognizer } from '../../functions/core/detect/person-recognizer.ts';
-import { DEFAULT_RECOGNIZERS, type TextScanner, createScannerWith } from '../../functions/core/detect/text-scanner.ts';
+import { createScannerWith, DEFAULT_RECOGNIZERS, type TextScanner } from '../../functions/core/detect/text-scanner.ts';
+import type { SecretKey } from '../../functions/core/ports.ts';
 import { DEFAULT_POLICY } from '../../functions/core/pseudonymise/policy.ts';
 import { createRowTransformer } from '../../functions/core/pseudonymise/row-transformer.ts';
-import type { SecretKey } from '../../functions/core/ports.ts';
 import type { Cell, ColumnDecision } from '../../functions/core/types.ts';
-import { type CustomerRow, LOCALES, type LocaleSpec, NON_PII_COLUMNS, type Note, PII_COLUMNS, customerRows, notes } from './faker-data.ts';
+import { type CustomerRow, customerRows, LOCALES, type LocaleSpec, NON_PII_COLUMNS, type Note, notes, PII_COLUMNS } from './faker-data.ts';
 import { isHeldOut } from './holdout.ts';
-import { type Counts, addCounts, emptyCounts, scoreText } from './span-metrics.ts';
+import { addCounts, type Counts, emptyCounts, scoreText } from './span-metrics.ts';
 
 const key = (purpose: 'token-hmac' | 'token-siv'): SecretKey => ({
   material: new Uint8Array(createHash('sha256').update(`eval-${purpose}`).digest()),
@@ -26,10 +26,28 @@ export const SIV_KEY = key('token-siv');
 
 /** The expected entity of each generated column (null: must stay untouched). */
 const EXPECTED: Readonly<Record<string, string | null>> = {
-  customer_id: 'SUBJECT_ID', full_name: 'PERSON', email: 'EMAIL_ADDRESS', phone: 'PHONE_NUMBER', iban: 'IBAN_CODE',
-  credit_card: 'CREDIT_CARD', date_of_birth: 'DATE_OF_BIRTH', postcode: 'POSTCODE', street_address: 'STREET_ADDRESS',
-  city: null, country: 'COUNTRY', gender: 'GENDER', age: 'AGE', signup_date: null, email_opt_in: null, product_sku: null,
-  order_number: null, amount: null, status: null, ip_address: 'IP_ADDRESS', contact: 'EMAIL_ADDRESS', ref_code: 'IBAN_CODE',
+  customer_id: 'SUBJECT_ID',
+  full_name: 'PERSON',
+  email: 'EMAIL_ADDRESS',
+  phone: 'PHONE_NUMBER',
+  iban: 'IBAN_CODE',
+  credit_card: 'CREDIT_CARD',
+  date_of_birth: 'DATE_OF_BIRTH',
+  postcode: 'POSTCODE',
+  street_address: 'STREET_ADDRESS',
+  city: null,
+  country: 'COUNTRY',
+  gender: 'GENDER',
+  age: 'AGE',
+  signup_date: null,
+  email_opt_in: null,
+  product_sku: null,
+  order_number: null,
+  amount: null,
+  status: null,
+  ip_address: 'IP_ADDRESS',
+  contact: 'EMAIL_ADDRESS',
+  ref_code: 'IBAN_CODE',
   col_7: 'PHONE_NUMBER',
 };
 
@@ -73,7 +91,13 @@ export function evaluateStructured(rowsPerLocale: number): StructuredResult & { 
     const rows = customerRows(loc, rowsPerLocale, 1000 + li);
     const { header, cells } = columnsOf(rows);
     columns = header.length;
-    const samples: ColumnSample[] = header.map((name, i) => ({ name, values: cells.slice(0, 500).map((r) => String(r[i])).filter((v) => v !== '') }));
+    const samples: ColumnSample[] = header.map((name, i) => ({
+      name,
+      values: cells
+        .slice(0, 500)
+        .map((r) => String(r[i]))
+        .filter((v) => v !== ''),
+    }));
     const plan = classifyColumns(samples, { policy: DEFAULT_POLICY, defaultRegion: loc.region });
     decisions.set(loc.id, plan);
     for (const d of plan) {
@@ -82,7 +106,12 @@ export function evaluateStructured(rowsPerLocale: number): StructuredResult & { 
       if ((d.entity ?? null) === expected) classifiedRight++;
       else misclassified.push(`${loc.id}.${d.column}: ${d.entity} (${d.source}, ${d.confidence}) expected ${expected}`);
     }
-    const tr = createRowTransformer(header, plan, { hmacKey: HMAC_KEY, sivKey: SIV_KEY, policy: DEFAULT_POLICY, defaultRegion: loc.region });
+    const tr = createRowTransformer(header, plan, {
+      hmacKey: HMAC_KEY,
+      sivKey: SIV_KEY,
+      policy: DEFAULT_POLICY,
+      defaultRegion: loc.region,
+    });
     const outIdx = new Map(tr.outputColumns.map((c, i) => [c, i]));
     const tokensA: string[][] = [];
     for (const row of cells) {
@@ -115,7 +144,12 @@ export function evaluateStructured(rowsPerLocale: number): StructuredResult & { 
       r[p] = reformatPhone(String(r[p]), loc);
       return r;
     });
-    const tr2 = createRowTransformer(header, plan, { hmacKey: HMAC_KEY, sivKey: SIV_KEY, policy: DEFAULT_POLICY, defaultRegion: loc.region });
+    const tr2 = createRowTransformer(header, plan, {
+      hmacKey: HMAC_KEY,
+      sivKey: SIV_KEY,
+      policy: DEFAULT_POLICY,
+      defaultRegion: loc.region,
+    });
     const emailOut = outIdx.get('email') as number;
     const phoneOut = outIdx.get('phone') as number;
     const idOut = outIdx.get('customer_id') as number;
@@ -128,7 +162,20 @@ export function evaluateStructured(rowsPerLocale: number): StructuredResult & { 
       }
     });
   });
-  return { rows: rowsTotal, columns, classifiedRight, classifiedTotal, misclassified, piiCells, piiSurvived, nonPiiCells, nonPiiIdentical, joinChecks, joinHits, decisions };
+  return {
+    rows: rowsTotal,
+    columns,
+    classifiedRight,
+    classifiedTotal,
+    misclassified,
+    piiCells,
+    piiSurvived,
+    nonPiiCells,
+    nonPiiIdentical,
+    joinChecks,
+    joinHits,
+    decisions,
+  };
 }
 
 /** The same number in the other common writing (international ↔ national). */
@@ -194,30 +241,60 @@ export function evaluateNotes(data: GeneratedNotes, scannerFor: (region: string)
   let goldSpans = 0;
   const scanners = new Map<string, TextScanner>();
   const transformers = new Map<string, ReturnType<typeof createRowTransformer>>();
-  const textPlan: ColumnDecision[] = [{ column: 'note', entity: 'FREE_TEXT', operator: 'keep', confidence: 1, source: 'contract', freeText: true, identifiesSubject: false }];
+  const textPlan: ColumnDecision[] = [
+    { column: 'note', entity: 'FREE_TEXT', operator: 'keep', confidence: 1, source: 'contract', freeText: true, identifiesSubject: false },
+  ];
   const transformerFor = (region: string) => {
     let t = transformers.get(region);
-    if (!t) transformers.set(region, (t = createRowTransformer(['note'], textPlan, { hmacKey: HMAC_KEY, sivKey: SIV_KEY, policy: DEFAULT_POLICY, defaultRegion: region })));
+    if (!t) {
+      t = createRowTransformer(['note'], textPlan, { hmacKey: HMAC_KEY, sivKey: SIV_KEY, policy: DEFAULT_POLICY, defaultRegion: region });
+      transformers.set(region, t);
+    }
     return t;
   };
   for (const note of data.pii) {
     const region = data.regions.get(note.locale) ?? 'GB';
     let s = scanners.get(region);
-    if (!s) scanners.set(region, (s = scannerFor(region)));
+    if (!s) {
+      s = scannerFor(region);
+      scanners.set(region, s);
+    }
     const pred = s.scan(note.text).map((p) => ({ entity: p.entity, start: p.start, end: p.end }));
     const res = scoreText(note.text, note.spans, pred, { threshold: 0.5, typeAgnostic: false, ignoredGold: [] });
     for (const [entity, c] of res) {
       let acc = perEntity.get(entity);
-      if (!acc) perEntity.set(entity, (acc = emptyCounts()));
+      if (!acc) {
+        acc = emptyCounts();
+        perEntity.set(entity, acc);
+      }
       addCounts(acc, c);
       addCounts(all, c);
       if ((c.fn > 0 || c.fp > 0) && examples.length < 400) {
-        examples.push({ kind: c.fn > 0 ? 'FN' : 'FP', entity, text: c.fn > 0 ? note.spans.filter((g) => g.entity === entity).map((g) => note.text.slice(g.start, g.end)).join(' / ') : pred.filter((p) => p.entity === entity).map((p) => note.text.slice(p.start, p.end)).join(' / '), note: note.text });
+        examples.push({
+          kind: c.fn > 0 ? 'FN' : 'FP',
+          entity,
+          text:
+            c.fn > 0
+              ? note.spans
+                  .filter((g) => g.entity === entity)
+                  .map((g) => note.text.slice(g.start, g.end))
+                  .join(' / ')
+              : pred
+                  .filter((p) => p.entity === entity)
+                  .map((p) => note.text.slice(p.start, p.end))
+                  .join(' / '),
+          note: note.text,
+        });
       }
     }
     for (const g of note.spans) {
       if (g.entity !== 'PERSON') continue;
-      const single = scoreText(note.text, [g], pred.filter((p) => p.entity === 'PERSON'), { threshold: 0.5, typeAgnostic: false, ignoredGold: [] }).get('PERSON');
+      const single = scoreText(
+        note.text,
+        [g],
+        pred.filter((p) => p.entity === 'PERSON'),
+        { threshold: 0.5, typeAgnostic: false, ignoredGold: [] },
+      ).get('PERSON');
       if (!single) continue;
       const target = (g.tokens ?? []).every((t) => isHeldOut(t)) ? heldOutPerson : inLexiconPerson;
       target.tp += single.tp;
@@ -238,7 +315,18 @@ export function evaluateNotes(data: GeneratedNotes, scannerFor: (region: string)
     if (out === note.text) cleanUnchanged++;
     else if (examples.length < 500) examples.push({ kind: 'CLEAN-CHANGED', entity: '-', text: String(out), note: note.text });
   }
-  return { perEntity, all, heldOutPerson, inLexiconPerson, piiNotes: data.pii.length, cleanNotes: data.clean.length, cleanUnchanged, verbatimSurvivors, goldSpans, examples };
+  return {
+    perEntity,
+    all,
+    heldOutPerson,
+    inLexiconPerson,
+    piiNotes: data.pii.length,
+    cleanNotes: data.clean.length,
+    cleanUnchanged,
+    verbatimSurvivors,
+    goldSpans,
+    examples,
+  };
 }
 
 export { LOCALES };

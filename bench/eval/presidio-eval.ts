@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TextScanner } from '../../functions/core/detect/text-scanner.ts';
-import { type Counts, type LabelledSpan, addCounts, emptyCounts, scoreText } from './span-metrics.ts';
+import { addCounts, type Counts, emptyCounts, type LabelledSpan, scoreText } from './span-metrics.ts';
 
 /** Presidio type → our EntityType. */
 export const PRESIDIO_MAPPING: Readonly<Record<string, string>> = {
@@ -82,11 +82,32 @@ export function evaluatePresidio(records: readonly Record_[], scanner: TextScann
     const strict = scoreText(text, gold, pred, { threshold, typeAgnostic: false, ignoredGold: ignored });
     for (const [entity, c] of strict) {
       let acc = perEntity.get(entity);
-      if (!acc) perEntity.set(entity, (acc = emptyCounts()));
+      if (!acc) {
+        acc = emptyCounts();
+        perEntity.set(entity, acc);
+      }
       addCounts(acc, c);
       addCounts(micro, c);
-      if (c.fn > 0) errors.push({ kind: 'FN', entity, text: gold.filter((g) => g.entity === entity).map((g) => text.slice(g.start, g.end)).join(' / '), context: text });
-      if (c.fp > 0) errors.push({ kind: 'FP', entity, text: pred.filter((p) => p.entity === entity).map((p) => text.slice(p.start, p.end)).join(' / '), context: text });
+      if (c.fn > 0)
+        errors.push({
+          kind: 'FN',
+          entity,
+          text: gold
+            .filter((g) => g.entity === entity)
+            .map((g) => text.slice(g.start, g.end))
+            .join(' / '),
+          context: text,
+        });
+      if (c.fp > 0)
+        errors.push({
+          kind: 'FP',
+          entity,
+          text: pred
+            .filter((p) => p.entity === entity)
+            .map((p) => text.slice(p.start, p.end))
+            .join(' / '),
+          context: text,
+        });
     }
     const agnostic = scoreText(text, gold, pred, { threshold, typeAgnostic: true, ignoredGold: ignored });
     for (const c of agnostic.values()) addCounts(pii, c);

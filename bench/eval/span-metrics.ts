@@ -110,19 +110,24 @@ export function scoreText(
   opts: { threshold: number; typeAgnostic: boolean; ignoredGold: readonly LabelledSpan[] },
 ): Map<string, Counts> {
   const relabel = (s: LabelledSpan): LabelledSpan => (opts.typeAgnostic ? { ...s, entity: 'PII' } : s);
-  const gold = mergeAdjacent(goldIn.map(relabel), text).map((s) => trimSpan(text, s)).filter((s) => s.end > s.start);
-  const pred = mergeAdjacent(predIn.map(relabel), text).map((s) => trimSpan(text, s)).filter((s) => s.end > s.start);
+  const gold = mergeAdjacent(goldIn.map(relabel), text)
+    .map((s) => trimSpan(text, s))
+    .filter((s) => s.end > s.start);
+  const pred = mergeAdjacent(predIn.map(relabel), text)
+    .map((s) => trimSpan(text, s))
+    .filter((s) => s.end > s.start);
   const result = new Map<string, Counts>();
   const get = (e: string) => {
     let c = result.get(e);
-    if (!c) result.set(e, (c = emptyCounts()));
+    if (!c) {
+      c = emptyCounts();
+      result.set(e, c);
+    }
     return c;
   };
   const credited = new Set<number>();
   for (const g of gold) {
-    const overlapping = pred
-      .map((p, i) => ({ p, i }))
-      .filter(({ p }) => p.entity === g.entity && p.start < g.end && g.start < p.end);
+    const overlapping = pred.map((p, i) => ({ p, i })).filter(({ p }) => p.entity === g.entity && p.start < g.end && g.start < p.end);
     const c = get(g.entity);
     if (!pred.some((p) => p.start < g.end && g.start < p.end)) c.leaked++;
     if (overlapping.length === 0) {

@@ -14,14 +14,22 @@ import { isIP } from 'node:net';
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { DatasetContract } from '../contract/contract-schema.ts';
 import { parseDateParts } from '../pseudonymise/operators.ts';
-import { type Policy, operatorFor } from '../pseudonymise/policy.ts';
+import { operatorFor, type Policy } from '../pseudonymise/policy.ts';
 import { SUBJECT_ENTITIES } from '../pseudonymise/row-transformer.ts';
 import type { ColumnDecision, EntityType } from '../types.ts';
 import { type HeaderHint, headerHint, isTextHeader } from './header-synonyms.ts';
 import { isPlaceName } from './name-lexicon.ts';
-import { type TextScanner, createTextScanner } from './text-scanner.ts';
+import { createTextScanner, type TextScanner } from './text-scanner.ts';
 import {
-  creditCardValid, deTaxIdValid, esNifValid, ibanValid, inAadhaarValid, itFiscalCodeValid, plPeselValid, ukNhsValid, ukNinoValid,
+  creditCardValid,
+  deTaxIdValid,
+  esNifValid,
+  ibanValid,
+  inAadhaarValid,
+  itFiscalCodeValid,
+  plPeselValid,
+  ukNhsValid,
+  ukNinoValid,
   usSsnValid,
 } from './validators.ts';
 
@@ -40,18 +48,70 @@ export interface ClassifyOptions {
 /** Values inspected per column (the sample may be larger). */
 const MAX_VALUES = 300;
 
-const PHONE_REGIONS: readonly CountryCode[] = ['GB', 'US', 'DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'PT', 'BR', 'BE', 'AT', 'CH', 'IE', 'CA', 'AU'];
-const PHONE_SHAPE = /^[+(]?[\d\s().\-\/]{6,22}(?:\s?(?:x|ext\.?)\s?\d{1,6})?$/i;
+const PHONE_REGIONS: readonly CountryCode[] = [
+  'GB',
+  'US',
+  'DE',
+  'FR',
+  'ES',
+  'IT',
+  'NL',
+  'PL',
+  'PT',
+  'BR',
+  'BE',
+  'AT',
+  'CH',
+  'IE',
+  'CA',
+  'AU',
+];
+const PHONE_SHAPE = /^[+(]?[\d\s().\-/]{6,22}(?:\s?(?:x|ext\.?)\s?\d{1,6})?$/i;
 const EMAIL_SHAPE = /^[^\s@]{1,64}@[^\s@]{1,253}\.[\p{L}]{2,24}$/u;
-const MAC_SHAPE = /^[0-9A-Fa-f]{2}([:\-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$|^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$/;
+const MAC_SHAPE = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$|^[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}$/;
 const URL_SHAPE = /^(?:https?|ftp):\/\/[^\s]+$|^www\.[^\s]+\.[a-z]{2,}[^\s]*$/i;
-const SUBJECT_ID_SHAPE = /^(?:cust|customer|cus|client|cli|member|mbr|mem|patient|pat|emp|employee|usr|user|kd|kunde|kunden|klant|socio|cliente)[-_#]?\d{2,12}$/i;
+const SUBJECT_ID_SHAPE =
+  /^(?:cust|customer|cus|client|cli|member|mbr|mem|patient|pat|emp|employee|usr|user|kd|kunde|kunden|klant|socio|cliente)[-_#]?\d{2,12}$/i;
 const BOOLEANISH = /^(?:true|false|yes|no|y|n|0|1|t|f|ja|nein|oui|non|si|sí|no|tak|nie|sim|não|nao|x|-)$/i;
 const AGE_SHAPE = /^\d{1,3}(?:[.,]\d+)?$/;
 const GENDER_VALUES = new Set([
-  'm', 'f', 'w', 'd', 'x', 'u', 'male', 'female', 'other', 'unknown', 'non-binary', 'nonbinary', 'diverse', 'divers', 'männlich',
-  'weiblich', 'homme', 'femme', 'hombre', 'mujer', 'maschio', 'femmina', 'man', 'vrouw', 'mężczyzna', 'kobieta', 'masculino',
-  'feminino', 'femenino', 'h', 'v', 'k', 'mann', 'frau', 'n/a', 'na', 'prefer not to say',
+  'm',
+  'f',
+  'w',
+  'd',
+  'x',
+  'u',
+  'male',
+  'female',
+  'other',
+  'unknown',
+  'non-binary',
+  'nonbinary',
+  'diverse',
+  'divers',
+  'männlich',
+  'weiblich',
+  'homme',
+  'femme',
+  'hombre',
+  'mujer',
+  'maschio',
+  'femmina',
+  'man',
+  'vrouw',
+  'mężczyzna',
+  'kobieta',
+  'masculino',
+  'feminino',
+  'femenino',
+  'h',
+  'v',
+  'k',
+  'mann',
+  'frau',
+  'n/a',
+  'na',
+  'prefer not to say',
 ]);
 
 /** Whole-value validators: the value is one entity of this type. */
@@ -62,7 +122,7 @@ function validatorFor(entity: EntityType, region: string, scanner: TextScanner, 
     case 'PHONE_NUMBER':
       return (v) => phoneValid(v.trim(), region, strict);
     case 'CREDIT_CARD':
-      return (v) => /^[\d\s\-]{12,23}$/.test(v.trim()) && creditCardValid(v);
+      return (v) => /^[\d\s-]{12,23}$/.test(v.trim()) && creditCardValid(v);
     case 'IBAN_CODE':
       return (v) => ibanValid(v);
     case 'US_SSN':
@@ -70,7 +130,7 @@ function validatorFor(entity: EntityType, region: string, scanner: TextScanner, 
     case 'UK_NINO':
       return (v) => ukNinoValid(v);
     case 'UK_NHS':
-      return (v) => /^[\d\s\-]{10,12}$/.test(v.trim()) && ukNhsValid(v);
+      return (v) => /^[\d\s-]{10,12}$/.test(v.trim()) && ukNhsValid(v);
     case 'ES_NIF':
       return (v) => esNifValid(v);
     case 'IT_FISCAL_CODE':
@@ -78,7 +138,7 @@ function validatorFor(entity: EntityType, region: string, scanner: TextScanner, 
     case 'PL_PESEL':
       return (v) => /^\d{11}$/.test(v.trim()) && plPeselValid(v);
     case 'IN_AADHAAR':
-      return (v) => /^[\d\s\-]{12,14}$/.test(v.trim()) && inAadhaarValid(v);
+      return (v) => /^[\d\s-]{12,14}$/.test(v.trim()) && inAadhaarValid(v);
     case 'DE_TAX_ID':
       return (v) => /^[\d\s]{11,14}$/.test(v.trim()) && deTaxIdValid(v);
     case 'IP_ADDRESS':
@@ -113,7 +173,7 @@ function validatorFor(entity: EntityType, region: string, scanner: TextScanner, 
   }
 }
 
-const DATE_OR_ADDRESS = /^(?:\d{4}[-.\/]\d{1,2}[-.\/]\d{1,2}|\d{1,2}[-.\/]\d{1,2}[-.\/]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3})$/;
+const DATE_OR_ADDRESS = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}|\d{1,3}(?:\.\d{1,3}){3})$/;
 
 /**
  * A phone number: valid internationally or for the region. `strict` (content-only classification)
@@ -127,7 +187,7 @@ function phoneValid(v: string, region: string, strict: boolean): boolean {
   const intl = v.startsWith('+') || v.startsWith('00');
   const compact = v.startsWith('00') ? `+${v.slice(2)}` : v;
   if (intl) return parsePhoneNumberFromString(compact)?.isValid() === true;
-  if (strict && !/[\s().\/-]/.test(v)) return false;
+  if (strict && !/[\s()./-]/.test(v)) return false;
   if (isSupportedCountry(region) && parsePhoneNumberFromString(compact, region)?.isValid()) return true;
   if (strict) return false;
   // Rows may come from several countries (a region column): any supported region will do.
@@ -136,10 +196,27 @@ function phoneValid(v: string, region: string, strict: boolean): boolean {
 
 /** Entities a column can be classified as from its content alone, with the share needed. */
 const CONTENT_ENTITIES: readonly (readonly [EntityType, number])[] = [
-  ['EMAIL_ADDRESS', 0.6], ['IBAN_CODE', 0.6], ['CREDIT_CARD', 0.7], ['UK_NINO', 0.7], ['ES_NIF', 0.7], ['IT_FISCAL_CODE', 0.7],
-  ['US_SSN', 0.8], ['UK_NHS', 0.8], ['PL_PESEL', 0.8], ['IN_AADHAAR', 0.8], ['DE_TAX_ID', 0.8], ['IP_ADDRESS', 0.8],
-  ['MAC_ADDRESS', 0.8], ['URL', 0.8], ['PHONE_NUMBER', 0.7], ['AWS_ACCESS_KEY', 0.6], ['JWT', 0.6], ['PRIVATE_KEY', 0.6],
-  ['API_TOKEN', 0.6], ['STREET_ADDRESS', 0.6], ['PERSON', 0.8],
+  ['EMAIL_ADDRESS', 0.6],
+  ['IBAN_CODE', 0.6],
+  ['CREDIT_CARD', 0.7],
+  ['UK_NINO', 0.7],
+  ['ES_NIF', 0.7],
+  ['IT_FISCAL_CODE', 0.7],
+  ['US_SSN', 0.8],
+  ['UK_NHS', 0.8],
+  ['PL_PESEL', 0.8],
+  ['IN_AADHAAR', 0.8],
+  ['DE_TAX_ID', 0.8],
+  ['IP_ADDRESS', 0.8],
+  ['MAC_ADDRESS', 0.8],
+  ['URL', 0.8],
+  ['PHONE_NUMBER', 0.7],
+  ['AWS_ACCESS_KEY', 0.6],
+  ['JWT', 0.6],
+  ['PRIVATE_KEY', 0.6],
+  ['API_TOKEN', 0.6],
+  ['STREET_ADDRESS', 0.6],
+  ['PERSON', 0.8],
 ];
 
 /** Entities whose header alone decides (no validator can confirm them). */
@@ -214,7 +291,8 @@ export function classifyColumns(samples: readonly ColumnSample[], opts: Classify
     // The contract overrides: its entity, operator, options and freeText win over detection.
     let entity: EntityType | null = privacy?.entity ?? (cc?.format === 'email' ? 'EMAIL_ADDRESS' : detected.entity);
     if (isSubjectKey && (entity === null || entity === 'FREE_TEXT' || !SUBJECT_ENTITIES.has(entity))) entity = 'SUBJECT_ID';
-    const freeText = privacy?.freeText ?? (entity === 'FREE_TEXT' ? true : privacy?.entity ? false : detected.freeText && entity === detected.entity);
+    const freeText =
+      privacy?.freeText ?? (entity === 'FREE_TEXT' ? true : privacy?.entity ? false : detected.freeText && entity === detected.entity);
     const spec = entity === null ? { operator: 'keep' as const } : operatorFor(policy, entity);
     const operator = privacy?.operator ?? (freeText ? 'keep' : spec.operator);
     const options = privacy?.options ?? (privacy?.operator ? undefined : spec.options);
@@ -231,7 +309,13 @@ export function classifyColumns(samples: readonly ColumnSample[], opts: Classify
   });
 }
 
-function decision(column: string, entity: EntityType | null, confidence: number, source: ColumnDecision['source'], policy: Policy): ColumnDecision {
+function decision(
+  column: string,
+  entity: EntityType | null,
+  confidence: number,
+  source: ColumnDecision['source'],
+  policy: Policy,
+): ColumnDecision {
   if (entity === null) return { column, entity: null, operator: 'keep', confidence, source, freeText: false, identifiesSubject: false };
   if (entity === 'FREE_TEXT') return { column, entity, operator: 'keep', confidence, source, freeText: true, identifiesSubject: false };
   const spec = operatorFor(policy, entity);
@@ -255,14 +339,22 @@ function detect(sample: ColumnSample, region: string, scanner: TextScanner, poli
 
   if (s.values.length === 0) {
     // Nothing to look at: trust the header, else keep.
-    return hint && hint.confidence >= min ? decision(column, hint.entity, hint.confidence * 0.8, 'header', policy) : decision(column, null, 1, 'default', policy);
+    return hint && hint.confidence >= min
+      ? decision(column, hint.entity, hint.confidence * 0.8, 'header', policy)
+      : decision(column, null, 1, 'default', policy);
   }
 
   if (hint) {
     const validate = validatorFor(hint.entity, region, scanner);
     const agree = validate ? share(s.values, validate) : undefined;
     if (agree !== undefined && agree >= 0.5) {
-      return decision(column, hint.entity, Math.max(hint.confidence, agree) + (1 - Math.max(hint.confidence, agree)) * Math.min(hint.confidence, agree), 'header+content', policy);
+      return decision(
+        column,
+        hint.entity,
+        Math.max(hint.confidence, agree) + (1 - Math.max(hint.confidence, agree)) * Math.min(hint.confidence, agree),
+        'header+content',
+        policy,
+      );
     }
     // Content may name another entity outright ("contact_name" holding emails).
     const other = bestContent(s, region, scanner);
@@ -283,7 +375,9 @@ function detect(sample: ColumnSample, region: string, scanner: TextScanner, poli
 
   // Text columns, and columns whose values carry PII of several kinds (contact: emails and phones).
   // Multi-word values of some length: city or product names are short and stay as they are.
-  const isText = isTextHeader(column) ? s.multiWord >= 0.1 || s.meanLength >= 20 : (s.multiWord >= 0.3 && s.meanLength >= 24) || (s.meanLength >= 40 && s.multiWord >= 0.1);
+  const isText = isTextHeader(column)
+    ? s.multiWord >= 0.1 || s.meanLength >= 20
+    : (s.multiWord >= 0.3 && s.meanLength >= 24) || (s.meanLength >= 40 && s.multiWord >= 0.1);
   if (isText) return decision(column, 'FREE_TEXT', Math.max(0.6, s.multiWord), isTextHeader(column) ? 'header+content' : 'content', policy);
   // Values holding PII of several kinds (a "contact" column of emails and phones). Bare numbers
   // (order ids) and short names (towns named after people) do not make a column free text.
@@ -304,7 +398,7 @@ function plausibleForHeader(entity: EntityType, s: Stats, agree: number | undefi
     case 'PERSON':
       return share(s.values, (v) => /\p{L}/u.test(v) && !/^\d/.test(v.trim())) >= 0.8;
     case 'POSTCODE':
-      return share(s.values, (v) => /^[A-Za-z0-9][A-Za-z0-9 \-]{1,9}$/.test(v.trim())) >= 0.8;
+      return share(s.values, (v) => /^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$/.test(v.trim())) >= 0.8;
     case 'COUNTRY':
       return s.meanLength <= 40;
     case 'SUBJECT_ID':

@@ -77,7 +77,10 @@ export function headerHint(header: string): HeaderHint | undefined {
   const thing = has(words, THING_WORDS);
 
   // Birth dates: the only dates that are personal data.
-  if (/(^|[^a-z])dob([^a-z]|$)/.test(words.join(' ')) || /birth|geburt|naissance|nacimiento|nascita|geboorte|urodzeni|nascimento|^born$/.test(joined)) {
+  if (
+    /(^|[^a-z])dob([^a-z]|$)/.test(words.join(' ')) ||
+    /birth|geburt|naissance|nacimiento|nascita|geboorte|urodzeni|nascimento|^born$/.test(joined)
+  ) {
     return { entity: 'DATE_OF_BIRTH', confidence: 0.9 };
   }
   if (meta && !any(words, 'address', 'number', 'id', 'no', 'nr')) return undefined;
@@ -87,15 +90,47 @@ export function headerHint(header: string): HeaderHint | undefined {
   if (/awssecret|secretaccesskey/.test(joined)) return { entity: 'AWS_SECRET_KEY', confidence: 0.9 };
   if (/privatekey|sshkey|pem$/.test(joined)) return { entity: 'PRIVATE_KEY', confidence: 0.85 };
   if (any(words, 'jwt')) return { entity: 'JWT', confidence: 0.85 };
-  if (/apikey|apitoken|accesstoken|authtoken|refreshtoken|secret|password|passwd|passwort|kennwort|motdepasse|contrasena|senha|haslo|wachtwoord|^pwd$|^token$/.test(joined)) {
+  if (
+    /apikey|apitoken|accesstoken|authtoken|refreshtoken|secret|password|passwd|passwort|kennwort|motdepasse|contrasena|senha|haslo|wachtwoord|^pwd$|^token$/.test(
+      joined,
+    )
+  ) {
     return { entity: 'API_TOKEN', confidence: 0.85 };
   }
 
   // Contact data.
   if (/e?mail|correo|courriel|posta ?elettronica|^pec$/.test(joined) && !thing) return { entity: 'EMAIL_ADDRESS', confidence: 0.9 };
-  if (any(words, 'phone', 'telephone', 'tel', 'mobile', 'mob', 'cell', 'cellphone', 'handy', 'telefon', 'telefono', 'telefone',
-    'movil', 'celular', 'cellulare', 'portable', 'gsm', 'mobiel', 'telefoon', 'komorka', 'fax', 'msisdn', 'whatsapp', 'landline')
-    || /phonenumber|telefonnummer|handynummer|mobilnummer|telefonnummer|numerotelephone|numerodetelephone|telefoonnummer|numertelefonu/.test(joined)) {
+  if (
+    any(
+      words,
+      'phone',
+      'telephone',
+      'tel',
+      'mobile',
+      'mob',
+      'cell',
+      'cellphone',
+      'handy',
+      'telefon',
+      'telefono',
+      'telefone',
+      'movil',
+      'celular',
+      'cellulare',
+      'portable',
+      'gsm',
+      'mobiel',
+      'telefoon',
+      'komorka',
+      'fax',
+      'msisdn',
+      'whatsapp',
+      'landline',
+    ) ||
+    /phonenumber|telefonnummer|handynummer|mobilnummer|telefonnummer|numerotelephone|numerodetelephone|telefoonnummer|numertelefonu/.test(
+      joined,
+    )
+  ) {
     return thing ? undefined : { entity: 'PHONE_NUMBER', confidence: 0.9 };
   }
 
@@ -104,17 +139,26 @@ export function headerHint(header: string): HeaderHint | undefined {
   if (/nino|nationalinsurance|ninumber/.test(joined)) return { entity: 'UK_NINO', confidence: 0.9 };
   if (/^nhs|nhsnumber|nhsno/.test(joined)) return { entity: 'UK_NHS', confidence: 0.9 };
   if (any(words, 'nif', 'nie', 'dni')) return { entity: 'ES_NIF', confidence: 0.85 };
-  if (/codicefiscale|fiscalcode/.test(joined) || (words.length === 1 && words[0] === 'cf')) return { entity: 'IT_FISCAL_CODE', confidence: 0.85 };
+  if (/codicefiscale|fiscalcode/.test(joined) || (words.length === 1 && words[0] === 'cf'))
+    return { entity: 'IT_FISCAL_CODE', confidence: 0.85 };
   if (/pesel/.test(joined)) return { entity: 'PL_PESEL', confidence: 0.9 };
   if (/aadhaa?r/.test(joined)) return { entity: 'IN_AADHAAR', confidence: 0.9 };
   if (/steuerid|steueridentifikationsnummer|steuernummer|taxid|^tin$/.test(joined)) return { entity: 'DE_TAX_ID', confidence: 0.8 };
   if (/iban/.test(joined)) return { entity: 'IBAN_CODE', confidence: 0.9 };
-  if (/creditcard|cardnumber|cardno|ccnumber|^pan$|kartennummer|kreditkarte|numerocarte|numerotarjeta|numerocarta|kaartnummer|numerkarty|numerocartao/.test(joined)) {
+  if (
+    /creditcard|cardnumber|cardno|ccnumber|^pan$|kartennummer|kreditkarte|numerocarte|numerotarjeta|numerocarta|kaartnummer|numerkarty|numerocartao/.test(
+      joined,
+    )
+  ) {
     return { entity: 'CREDIT_CARD', confidence: 0.9 };
   }
 
   // Network identifiers.
-  if (any(words, 'ip', 'ipv4', 'ipv6', 'ipaddress') || /^(client|remote|source|src|user)?ip(addr|address)?$/.test(joined) || joined === 'remoteaddr') {
+  if (
+    any(words, 'ip', 'ipv4', 'ipv6', 'ipaddress') ||
+    /^(client|remote|source|src|user)?ip(addr|address)?$/.test(joined) ||
+    joined === 'remoteaddr'
+  ) {
     return { entity: 'IP_ADDRESS', confidence: 0.9 };
   }
   if (/^mac(address|addr)?$/.test(joined) || joined.endsWith('macaddress')) return { entity: 'MAC_ADDRESS', confidence: 0.9 };
@@ -135,22 +179,59 @@ export function headerHint(header: string): HeaderHint | undefined {
   }
 
   // Addresses.
-  if (!thing && (any(words, 'address', 'addr', 'adresse', 'anschrift', 'direccion', 'domicilio', 'indirizzo', 'adres', 'adresy',
-    'endereco', 'morada', 'residence', 'street', 'strasse', 'straat', 'ulica', 'rua', 'calle') || /addressline|streetaddress|adresszeile|woonadres|lieferadresse|rechnungsadresse/.test(joined))) {
+  if (
+    !thing &&
+    (any(
+      words,
+      'address',
+      'addr',
+      'adresse',
+      'anschrift',
+      'direccion',
+      'domicilio',
+      'indirizzo',
+      'adres',
+      'adresy',
+      'endereco',
+      'morada',
+      'residence',
+      'street',
+      'strasse',
+      'straat',
+      'ulica',
+      'rua',
+      'calle',
+    ) ||
+      /addressline|streetaddress|adresszeile|woonadres|lieferadresse|rechnungsadresse/.test(joined))
+  ) {
     return { entity: 'STREET_ADDRESS', confidence: 0.85 };
   }
 
   // Internal identifiers of people: a person word with an id word, or a compound (Kundennummer).
-  if (/(kunden|mitglieds|personal|patienten|versicherten|klant|lid|leden|mitarbeiter)(nummer|nr|id|kennung)/.test(joined) || (has(words, PERSON_WORDS) && has(words, ID_WORDS) && !thing)) {
+  if (
+    /(kunden|mitglieds|personal|patienten|versicherten|klant|lid|leden|mitarbeiter)(nummer|nr|id|kennung)/.test(joined) ||
+    (has(words, PERSON_WORDS) && has(words, ID_WORDS) && !thing)
+  ) {
     return { entity: 'SUBJECT_ID', confidence: 0.85 };
   }
-  if (/^(username|userid|login|loginname|handle|accountnumber|accountno|acctno|accountid|memberno|membershipnumber|membershipno)$/.test(joined)) {
+  if (
+    /^(username|userid|login|loginname|handle|accountnumber|accountno|acctno|accountid|memberno|membershipnumber|membershipno)$/.test(
+      joined,
+    )
+  ) {
     return { entity: 'SUBJECT_ID', confidence: 0.85 };
   }
 
   // Names of people (a name word without a thing word: product_name is not a person).
-  if (has(words, NAME_WORDS) || /firstname|lastname|fullname|surname|givenname|familyname|vorname|nachname|voornaam|achternaam|nazwisko|cognome|apellido|sobrenome/.test(joined)) {
-    return thing ? undefined : { entity: 'PERSON', confidence: any(words, 'name', 'names', 'nom', 'nombre', 'nome', 'naam') && words.length === 1 ? 0.75 : 0.85 };
+  if (
+    has(words, NAME_WORDS) ||
+    /firstname|lastname|fullname|surname|givenname|familyname|vorname|nachname|voornaam|achternaam|nazwisko|cognome|apellido|sobrenome/.test(
+      joined,
+    )
+  ) {
+    return thing
+      ? undefined
+      : { entity: 'PERSON', confidence: any(words, 'name', 'names', 'nom', 'nombre', 'nome', 'naam') && words.length === 1 ? 0.75 : 0.85 };
   }
   return undefined;
 }
@@ -158,9 +239,53 @@ export function headerHint(header: string): HeaderHint | undefined {
 /** Headers of free-text columns. */
 export function isTextHeader(header: string): boolean {
   const { words } = headerWords(header);
-  return any(words, 'note', 'notes', 'comment', 'comments', 'description', 'remark', 'remarks', 'message', 'messages', 'body', 'text',
-    'feedback', 'summary', 'details', 'bemerkung', 'bemerkungen', 'notiz', 'notizen', 'kommentar', 'nachricht', 'beschreibung',
-    'commentaire', 'commentaires', 'remarque', 'remarques', 'comentario', 'comentarios', 'nota', 'notas', 'observaciones',
-    'commento', 'commenti', 'note', 'opmerking', 'opmerkingen', 'notitie', 'uwagi', 'komentarz', 'notatka', 'observacao',
-    'observacoes', 'mensagem', 'transcript', 'chat', 'review', 'complaint');
+  return any(
+    words,
+    'note',
+    'notes',
+    'comment',
+    'comments',
+    'description',
+    'remark',
+    'remarks',
+    'message',
+    'messages',
+    'body',
+    'text',
+    'feedback',
+    'summary',
+    'details',
+    'bemerkung',
+    'bemerkungen',
+    'notiz',
+    'notizen',
+    'kommentar',
+    'nachricht',
+    'beschreibung',
+    'commentaire',
+    'commentaires',
+    'remarque',
+    'remarques',
+    'comentario',
+    'comentarios',
+    'nota',
+    'notas',
+    'observaciones',
+    'commento',
+    'commenti',
+    'note',
+    'opmerking',
+    'opmerkingen',
+    'notitie',
+    'uwagi',
+    'komentarz',
+    'notatka',
+    'observacao',
+    'observacoes',
+    'mensagem',
+    'transcript',
+    'chat',
+    'review',
+    'complaint',
+  );
 }

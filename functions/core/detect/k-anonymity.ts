@@ -5,9 +5,9 @@
  * a hash of each class key and its count are held, never the values.
  */
 import { hash } from 'node:crypto';
-import type { RiskReport } from '../lineage/run-record.ts';
 import { detachString } from '../codecs/detach-string.ts';
-import { type OperatorFn, compileOperator } from '../pseudonymise/operators.ts';
+import type { RiskReport } from '../lineage/run-record.ts';
+import { compileOperator, type OperatorFn } from '../pseudonymise/operators.ts';
 import { DEFAULT_POLICY, operatorFor } from '../pseudonymise/policy.ts';
 import type { Cell, ColumnDecision, EntityType } from '../types.ts';
 import { headerHint } from './header-synonyms.ts';

@@ -3,10 +3,11 @@
  * name-lexicon-data.ts by bench/eval/build-name-lexicon.ts), with flags for names that are also
  * common words or place names, plus curated stop words of the eight supported languages.
  */
-import { NAME_LEXICON_DATA } from './name-lexicon-data.ts';
-import { PLACE_NAMES_DATA } from './place-names-data.ts';
+
 import { bloomHashes } from './bloom-hash.ts';
 import { COMMON_WORDS_BLOOM } from './common-words-data.ts';
+import { NAME_LEXICON_DATA } from './name-lexicon-data.ts';
+import { PLACE_NAMES_DATA } from './place-names-data.ts';
 
 export const NAME_FIRST = 1;
 export const NAME_LAST = 2;
@@ -146,14 +147,79 @@ export const WEAK_CUE_WORDS: ReadonlySet<string> = new Set(words('with from by t
 
 /** Two words right before a name that introduce it (space-joined). */
 export const CUE_BIGRAMS: ReadonlySet<string> = new Set([
-  'spoke with', 'spoke to', 'talked to', 'talked with', 'speak to', 'speak with', 'name is', "name's", 'i am', "i'm", 'this is',
-  'call me', 'calls me', 'ask for', 'asked for', 'contact person', 'on behalf', 'behalf of', 'assigned to', 'from mr', 'regards from',
-  'gesprochen mit', 'telefoniert mit', 'telefonat mit', 'gespräch mit', 'anruf von', 'rückruf an', 'name ist', 'ich bin', 'ich heiße',
-  'ich heisse', 'heißt', 'parlé avec', "m'appelle", "s'appelle", 'nom est', 'je suis', 'hablé con', 'habló con', 'me llamo',
-  'se llama', 'nombre es', 'parlato con', 'mi chiamo', 'si chiama', 'nome è', 'gesproken met', 'naam is', 'ik ben',
-  'rozmawiałem z', 'rozmawiałam z', 'rozmowa z', 'nazywam się', 'na imię', 'falei com', 'me chamo', 'nome é', 'chamo-me',
-  'named him', 'named her', 'call him', 'call her', 'called him', 'called her', 'best regards', 'kind regards', 'viele grüße', 'freundlichen grüßen', 'saludos cordiales', 'cordiali saluti', 'met vriendelijke',
-  'vriendelijke groet', 'z poważaniem',
+  'spoke with',
+  'spoke to',
+  'talked to',
+  'talked with',
+  'speak to',
+  'speak with',
+  'name is',
+  "name's",
+  'i am',
+  "i'm",
+  'this is',
+  'call me',
+  'calls me',
+  'ask for',
+  'asked for',
+  'contact person',
+  'on behalf',
+  'behalf of',
+  'assigned to',
+  'from mr',
+  'regards from',
+  'gesprochen mit',
+  'telefoniert mit',
+  'telefonat mit',
+  'gespräch mit',
+  'anruf von',
+  'rückruf an',
+  'name ist',
+  'ich bin',
+  'ich heiße',
+  'ich heisse',
+  'heißt',
+  'parlé avec',
+  "m'appelle",
+  "s'appelle",
+  'nom est',
+  'je suis',
+  'hablé con',
+  'habló con',
+  'me llamo',
+  'se llama',
+  'nombre es',
+  'parlato con',
+  'mi chiamo',
+  'si chiama',
+  'nome è',
+  'gesproken met',
+  'naam is',
+  'ik ben',
+  'rozmawiałem z',
+  'rozmawiałam z',
+  'rozmowa z',
+  'nazywam się',
+  'na imię',
+  'falei com',
+  'me chamo',
+  'nome é',
+  'chamo-me',
+  'named him',
+  'named her',
+  'call him',
+  'call her',
+  'called him',
+  'called her',
+  'best regards',
+  'kind regards',
+  'viele grüße',
+  'freundlichen grüßen',
+  'saludos cordiales',
+  'cordiali saluti',
+  'met vriendelijke',
+  'vriendelijke groet',
+  'z poważaniem',
 ]);
 
 /** One word right after a name that confirms it ("Maria called"). */
@@ -183,7 +249,11 @@ export const NOT_PERSON_NEXT: ReadonlySet<string> = new Set(
 );
 
 /** Short organisation suffixes, matched as written (AS, AB, SA are words in other contexts). */
-export const ORG_SUFFIXES: ReadonlySet<string> = new Set(words('AG KG OHG UG GmbH Ltd Ltd. Inc Inc. LLC LLP PLC Corp Co Co. SA S.A. SAS SARL Srl SpA S.p.A. BV B.V. NV N.V. Oy AB AS ASA A/S St St. Rd Rd. Ave Ave.'));
+export const ORG_SUFFIXES: ReadonlySet<string> = new Set(
+  words(
+    'AG KG OHG UG GmbH Ltd Ltd. Inc Inc. LLC LLP PLC Corp Co Co. SA S.A. SAS SARL Srl SpA S.p.A. BV B.V. NV N.V. Oy AB AS ASA A/S St St. Rd Rd. Ave Ave.',
+  ),
+);
 
 /** Street types that end a street name ("Baker Street", "Inna Loop St"): such a run is no person. */
 export const STREET_WORDS: ReadonlySet<string> = new Set(

@@ -8,22 +8,41 @@
  */
 import type { Span } from '../types.ts';
 import {
-  CUE_BIGRAMS, CUE_WORDS, DETERMINERS, NAME_COMMON, NAME_FIRST, NAME_FOREIGN_WORD, NAME_PLACE, NOT_PERSON_NEXT, type NameLexicon, ORG_SUFFIXES, POST_CUE_WORDS,
-  PLACE_PREFIXES, PLACE_PREPOSITIONS, STOP_WORDS, STREET_WORDS, TITLES, WEAK_CUE_WORDS, defaultNameLexicon, isCommonWord, isPlaceName,
+  CUE_BIGRAMS,
+  CUE_WORDS,
+  DETERMINERS,
+  defaultNameLexicon,
+  isCommonWord,
+  isPlaceName,
+  NAME_COMMON,
+  NAME_FIRST,
+  NAME_FOREIGN_WORD,
+  NAME_PLACE,
+  type NameLexicon,
+  NOT_PERSON_NEXT,
+  ORG_SUFFIXES,
+  PLACE_PREFIXES,
+  PLACE_PREPOSITIONS,
+  POST_CUE_WORDS,
+  STOP_WORDS,
+  STREET_WORDS,
+  TITLES,
+  WEAK_CUE_WORDS,
 } from './name-lexicon.ts';
 import { F_LETTER, F_UPPER, type Recognizer, type ScanEnv } from './recognizer.ts';
 
 // A capitalised word (letters, marks, inner apostrophes and hyphens), not inside a word, an email
 // or a URL; or an initial with its dot.
-const TOKEN_RE = /\p{Lu}(?<![\p{L}\p{M}\p{N}_@.'’\-\/]\p{Lu})[\p{L}\p{M}'’\-]{0,40}(?![\p{L}\p{M}\p{N}_@'’\-]|\.\p{L})\.?/gu;
+const TOKEN_RE = /\p{Lu}(?<![\p{L}\p{M}\p{N}_@.'’\-/]\p{Lu})[\p{L}\p{M}'’-]{0,40}(?![\p{L}\p{M}\p{N}_@'’-]|\.\p{L})\.?/gu;
 
-const PARTICLE_GAP = /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
+const PARTICLE_GAP =
+  /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
 const SPACE_GAP = /^[ \t]{1,3}$/;
 const TITLE_GAP = /^\.?(?:ra|ssa|ª)?[ \t]{1,3}$/;
 
 // Lower-case names after an explicit introducer ("my name is nina").
 const INTRO_RE =
-  /(?<![\p{L}])(?:my name is|name is|name's|i am|i'm|call me|calls me|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|nazywam się|mam na imię|me chamo|chamo-me|meu nome é)[ \t]{1,3}(\p{Ll}[\p{Ll}\p{M}'’\-]{1,30})(?:[ \t](\p{Ll}[\p{Ll}\p{M}'’\-]{1,30}))?/giu;
+  /(?<![\p{L}])(?:my name is|name is|name's|i am|i'm|call me|calls me|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|nazywam się|mam na imię|me chamo|chamo-me|meu nome é)[ \t]{1,3}(\p{Ll}[\p{Ll}\p{M}'’-]{1,30})(?:[ \t](\p{Ll}[\p{Ll}\p{M}'’-]{1,30}))?/giu;
 const INTRO_GATE = /nam|i'm|i am|call|hei|appel|nom|llamo|chiamo|naam|heet|nazyw|imi|chamo/i;
 
 // German capitalises every noun, so a capitalised word mid-sentence says little there.
@@ -42,9 +61,55 @@ interface Run {
   score: number;
 }
 
-const CAPITAL_PARTICLES = new Set(['Di', 'De', 'Da', 'Do', 'Dos', 'Das', 'Du', 'Del', 'Della', 'Van', 'Von', 'Le', 'La', 'Lo', 'Ten', 'Ter', 'Mac', 'Mc', 'Al', 'El', 'Bin', 'Ibn', 'Dal', 'Dalla', 'Des']);
+const CAPITAL_PARTICLES = new Set([
+  'Di',
+  'De',
+  'Da',
+  'Do',
+  'Dos',
+  'Das',
+  'Du',
+  'Del',
+  'Della',
+  'Van',
+  'Von',
+  'Le',
+  'La',
+  'Lo',
+  'Ten',
+  'Ter',
+  'Mac',
+  'Mc',
+  'Al',
+  'El',
+  'Bin',
+  'Ibn',
+  'Dal',
+  'Dalla',
+  'Des',
+]);
 
-const DIRECTIONS = new Set(['norte', 'sul', 'sur', 'nord', 'süd', 'sud', 'est', 'ouest', 'oeste', 'leste', 'north', 'south', 'east', 'west', 'ost', 'west', 'noord', 'zuid', 'oost']);
+const DIRECTIONS = new Set([
+  'norte',
+  'sul',
+  'sur',
+  'nord',
+  'süd',
+  'sud',
+  'est',
+  'ouest',
+  'oeste',
+  'leste',
+  'north',
+  'south',
+  'east',
+  'west',
+  'ost',
+  'west',
+  'noord',
+  'zuid',
+  'oost',
+]);
 
 /** Start of the word right before `pos` (skipping spaces). */
 function wordStart(text: string, pos: number): number {
@@ -55,8 +120,10 @@ function wordStart(text: string, pos: number): number {
 }
 
 /** Separators inside a list of names. */
-const LIST_GAP = /^(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|und|et|y|e|i|en|og|och|oraz|ou|or|oder|o)[ \t]{1,2}|,[ \t]{0,2}(?:and|und|et|y|e|i|en)[ \t]{1,2})$/;
-const HOUSE_NUMBER_AFTER = /^(?:[ \t]?(?:u\.|utca|út|tér|nr\.?|no\.?))?[ \t]\d{1,4}[a-zA-Z]?(?![\d:]|[.,\/\-]\d|[ \t]?(?:years|yrs|jahre|ans|años|anni|jaar|lat|anos|%))/i;
+const LIST_GAP =
+  /^(?:,[ \t]{0,2}|[ \t]{1,2}(?:and|und|et|y|e|i|en|og|och|oraz|ou|or|oder|o)[ \t]{1,2}|,[ \t]{0,2}(?:and|und|et|y|e|i|en)[ \t]{1,2})$/;
+const HOUSE_NUMBER_AFTER =
+  /^(?:[ \t]?(?:u\.|utca|út|tér|nr\.?|no\.?))?[ \t]\d{1,4}[a-zA-Z]?(?![\d:]|[.,/-]\d|[ \t]?(?:years|yrs|jahre|ans|años|anni|jaar|lat|anos|%))/i;
 
 // Endings of surnames across Europe (and Slavic, Nordic, Greek, Turkish patronymics).
 const SURNAME_ENDINGS = new Set(
@@ -85,13 +152,58 @@ function nameShape(w: string): number {
 }
 
 /** Words after "Anna," that make Anna someone spoken to. */
-const VOCATIVE_NEXT = new Set(['can', 'could', 'would', 'will', 'please', 'thanks', 'thank', 'i', 'we', 'you', 'do', 'did', 'are', 'is', 'have', 'what', 'where', 'when', 'how', 'why', 'let', 'just', 'kannst', 'können', 'bitte', 'pourriez', 'pouvez', 'merci', 'puedes', 'puede', 'gracias', 'puoi', 'può', 'grazie', 'kun', 'kunt', 'bedankt', 'czy', 'dziękuję', 'pode', 'podes', 'obrigado', 'obrigada']);
+const VOCATIVE_NEXT = new Set([
+  'can',
+  'could',
+  'would',
+  'will',
+  'please',
+  'thanks',
+  'thank',
+  'i',
+  'we',
+  'you',
+  'do',
+  'did',
+  'are',
+  'is',
+  'have',
+  'what',
+  'where',
+  'when',
+  'how',
+  'why',
+  'let',
+  'just',
+  'kannst',
+  'können',
+  'bitte',
+  'pourriez',
+  'pouvez',
+  'merci',
+  'puedes',
+  'puede',
+  'gracias',
+  'puoi',
+  'può',
+  'grazie',
+  'kun',
+  'kunt',
+  'bedankt',
+  'czy',
+  'dziękuję',
+  'pode',
+  'podes',
+  'obrigado',
+  'obrigada',
+]);
 
 function isNameWord(t: Token): boolean {
   return t.kind === STRONG || t.kind === WEAK || t.kind === INITIAL || t.kind === UNKNOWN;
 }
 
-const ENGLISH_HINT = /(?<![\p{L}])(?:the|and|is|are|was|to|of|for|with|you|my|your|this|that|have|has|it|on|at|be|will|can|not)(?![\p{L}])/giu;
+const ENGLISH_HINT =
+  /(?<![\p{L}])(?:the|and|is|are|was|to|of|for|with|you|my|your|this|that|have|has|it|on|at|be|will|can|not)(?![\p{L}])/giu;
 
 /** Cheap, lazy guesses at the language of a text (two function words are enough). */
 class LanguageHints {
@@ -211,15 +323,19 @@ export class PersonRecognizer implements Recognizer {
   private tokenize(text: string): Token[] {
     const tokens: Token[] = [];
     TOKEN_RE.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = TOKEN_RE.exec(text)) !== null) {
+    for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
       const raw = m[0];
       const start = m.index;
       const dotted = raw.charCodeAt(raw.length - 1) === 46;
       let core = dotted ? raw.slice(0, -1) : raw;
       let possessive = false;
       const last = core.charCodeAt(core.length - 1);
-      if (core.length > 3 && (last === 39 || last === 0x2019 || ((last === 115 || last === 83) && (core.charCodeAt(core.length - 2) === 39 || core.charCodeAt(core.length - 2) === 0x2019)))) {
+      if (
+        core.length > 3 &&
+        (last === 39 ||
+          last === 0x2019 ||
+          ((last === 115 || last === 83) && (core.charCodeAt(core.length - 2) === 39 || core.charCodeAt(core.length - 2) === 0x2019)))
+      ) {
         core = core.slice(0, last === 39 || last === 0x2019 ? -1 : -2);
         possessive = true;
       }
@@ -282,19 +398,45 @@ export class PersonRecognizer implements Recognizer {
         const b = tokens[j + 1] as Token;
         if (a.possessive || a.dot || b.kind === TITLE) break;
         // "Ambrosiano Di Domenico", "Jacobus Van der Berg": a particle joins two name words.
-        if (b.particle && j + 2 < tokens.length && (tokens[j + 2] as Token).kind !== NONE && SPACE_GAP.test(text.slice(b.rawEnd, (tokens[j + 2] as Token).start))) {
+        if (
+          b.particle &&
+          j + 2 < tokens.length &&
+          (tokens[j + 2] as Token).kind !== NONE &&
+          SPACE_GAP.test(text.slice(b.rawEnd, (tokens[j + 2] as Token).start))
+        ) {
           b.kind = INITIAL;
         }
         // "Emma Stone", "Tom Baker": a dictionary word right after a first name is a surname.
-        if (b.kind === NONE && b.dict && (a.kind === STRONG || a.kind === WEAK) && a.flags & NAME_FIRST && SPACE_GAP.test(text.slice(a.rawEnd, b.start))) b.kind = UNKNOWN;
+        if (
+          b.kind === NONE &&
+          b.dict &&
+          (a.kind === STRONG || a.kind === WEAK) &&
+          a.flags & NAME_FIRST &&
+          SPACE_GAP.test(text.slice(a.rawEnd, b.start))
+        )
+          b.kind = UNKNOWN;
         if (b.kind === NONE) break;
         const gap = text.slice(a.rawEnd, b.start);
-        if (!(SPACE_GAP.test(gap) || (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) || (a.kind === INITIAL && gap.length <= 2 && gap.trim() === ''))) break;
+        if (
+          !(
+            SPACE_GAP.test(gap) ||
+            (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) ||
+            (a.kind === INITIAL && gap.length <= 2 && gap.trim() === '')
+          )
+        )
+          break;
         j++;
       }
       // "Producer James Sparks": an unknown word before two name words is not part of the name.
       let s0 = i;
-      while (s0 < j - 1 && (tokens[s0] as Token).kind === UNKNOWN && !titled && (tokens[s0 + 1] as Token).kind === STRONG && isNameWord(tokens[s0 + 2] as Token)) s0++;
+      while (
+        s0 < j - 1 &&
+        (tokens[s0] as Token).kind === UNKNOWN &&
+        !titled &&
+        (tokens[s0 + 1] as Token).kind === STRONG &&
+        isNameWord(tokens[s0 + 2] as Token)
+      )
+        s0++;
       const run = this.scoreRun(text, tokens, s0, j, titled, lang);
       if (run) runs.push(run);
       i = j + 1;
@@ -307,12 +449,16 @@ export class PersonRecognizer implements Recognizer {
       if (r.score >= 0.5 || r.score < 0.1) continue;
       const left = runs[k - 1];
       const right = runs[k + 1];
-      if ((left && left.score >= 0.6 && LIST_GAP.test(text.slice(left.end, r.start))) || (right && right.score >= 0.6 && LIST_GAP.test(text.slice(r.end, right.start)))) {
+      if (
+        (left && left.score >= 0.6 && LIST_GAP.test(text.slice(left.end, r.start))) ||
+        (right && right.score >= 0.6 && LIST_GAP.test(text.slice(r.end, right.start)))
+      ) {
         r.score = 0.6;
       }
     }
     for (const r of runs) {
-      if (r.score > 0) out.push({ entity: 'PERSON', start: r.start, end: r.end, score: Math.min(1, r.score), recognizer: 'person/lexicon' });
+      if (r.score > 0)
+        out.push({ entity: 'PERSON', start: r.start, end: r.end, score: Math.min(1, r.score), recognizer: 'person/lexicon' });
     }
   }
 
@@ -349,10 +495,12 @@ export class PersonRecognizer implements Recognizer {
     const speaker = prev.lineStart && after === ':' && weak === 0 && strong > 0;
     const vocative = prev.sentenceStart && after === ',' && VOCATIVE_NEXT.has(next);
     // A line that holds only a short name-like run (signature blocks, address labels).
-    const wholeLine = prev.lineStart && len >= 2 && len <= 3 && weak === 0 && /^[ \t]*(?:\r?\n|$)/.test(text.slice(last.rawEnd, last.rawEnd + 4));
+    const wholeLine =
+      prev.lineStart && len >= 2 && len <= 3 && weak === 0 && /^[ \t]*(?:\r?\n|$)/.test(text.slice(last.rawEnd, last.rawEnd + 4));
     const postCue = last.possessive || POST_CUE_WORDS.has(next) || vocative;
     // "Emmie Ström's Cautionary Tales": what follows a possessive name is its work, not a name.
-    const afterPossessive = i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
+    const afterPossessive =
+      i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
     if (afterPossessive && strong === 0 && !strongCue) return undefined;
     // "Elisabeth Parks", "Inna Loop St": a street named after someone.
     if (len >= 2 && STREET_WORDS.has(text.slice(last.start, last.end).toLowerCase())) return undefined;
@@ -403,8 +551,7 @@ export class PersonRecognizer implements Recognizer {
 
   private introduced(text: string, out: Span[]): void {
     INTRO_RE.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = INTRO_RE.exec(text)) !== null) {
+    for (let m = INTRO_RE.exec(text); m !== null; m = INTRO_RE.exec(text)) {
       const a = m[1] as string;
       // Capitalised names are handled by the main path; this one catches lower-case writing.
       if (a !== a.toLowerCase()) continue;

@@ -6,7 +6,7 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { TwoGenerationCache } from '../two-generation-cache.ts';
 import type { Span } from '../types.ts';
-import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT, compileContext } from './context-words.ts';
+import { CONTEXT_WORDS, compileContext, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
 import { F_DIGITS7, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
 
 // The first character (+, ( or a digit) is consumed before the look-behind so V8 can scan fast;
@@ -14,17 +14,47 @@ import { F_DIGITS7, hasWordNear, type Recognizer, type ScanEnv } from './recogni
 // an optional extension. Every quantifier is bounded and each step starts with a distinct
 // character class, so matching is linear.
 const CANDIDATE =
-  /[+(\d](?<![\p{L}\p{N}+\-\/.,][+(\d])(?:(?<=\+)(?:\(\+?\d{1,4}\)|\d)|(?<=\()\+?\d{1,4}\)|(?<=\d))(?:[ \-.\/]{0,2}(?:\(\d{1,4}\)|\d)){5,17}(?:\s?(?:[xX#]|[eE][xX][tT]\.?|extension)\s?\d{1,6})?(?![\p{N}]|[\-\/.,]\d)/gu;
+  /[+(\d](?<![\p{L}\p{N}+\-/.,][+(\d])(?:(?<=\+)(?:\(\+?\d{1,4}\)|\d)|(?<=\()\+?\d{1,4}\)|(?<=\d))(?:[ \-./]{0,2}(?:\(\d{1,4}\)|\d)){5,17}(?:\s?(?:[xX#]|[eE][xX][tT]\.?|extension)\s?\d{1,6})?(?![\p{N}]|[-/.,]\d)/gu;
 
-const DATE_LIKE = /^(?:\d{4}[-.\/]\d{1,2}[-.\/]\d{1,2}|\d{1,2}[-.\/]\d{1,2}[-.\/]\d{2,4})$/;
+const DATE_LIKE = /^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$/;
 const IPV4_LIKE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 /** Decimal amounts (1.234.567,89 or 1,234,567.89) are not phone numbers. */
 const AMOUNT_LIKE = /^\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?$/;
 
 /** Regions tried when a national number is not valid in the row's region. */
 const FALLBACK_REGIONS: readonly CountryCode[] = [
-  'GB', 'US', 'DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'PT', 'BR', 'BE', 'AT', 'CH', 'IE', 'AU', 'CA', 'DK', 'NO', 'SE', 'FI', 'CZ', 'HU',
-  'GR', 'ZA', 'IN', 'MX', 'NZ', 'IS', 'EE', 'SI', 'CY', 'LU',
+  'GB',
+  'US',
+  'DE',
+  'FR',
+  'ES',
+  'IT',
+  'NL',
+  'PL',
+  'PT',
+  'BR',
+  'BE',
+  'AT',
+  'CH',
+  'IE',
+  'AU',
+  'CA',
+  'DK',
+  'NO',
+  'SE',
+  'FI',
+  'CZ',
+  'HU',
+  'GR',
+  'ZA',
+  'IN',
+  'MX',
+  'NZ',
+  'IS',
+  'EE',
+  'SI',
+  'CY',
+  'LU',
 ];
 
 /** Entries per memo generation (two generations: hot numbers survive a turnover). */
@@ -76,7 +106,7 @@ function coreOf(candidate: string): string {
 /** The fallback regions, once the row's region did not validate the number (region-independent result). */
 function judgeFallback(candidate: string, region: string): Parsed | null {
   const core = coreOf(candidate);
-  const formatted = /[ \-.()\/]/.test(core) || core.startsWith('+');
+  const formatted = /[ \-.()/]/.test(core) || core.startsWith('+');
   for (const r of FALLBACK_REGIONS) {
     if (r === region) continue;
     const p = parsePhoneNumberFromString(core, r);
@@ -95,7 +125,7 @@ function judgeUncached(candidate: string, region: string): Parsed | null | typeo
   }
   if (digits < 7 || digits > 15) return null;
   // A bare run of digits is weaker evidence than a number written the way people write phones.
-  const formatted = /[ \-.()\/]/.test(core) || core.startsWith('+');
+  const formatted = /[ \-.()/]/.test(core) || core.startsWith('+');
   const international = core.startsWith('+') || core.startsWith('00');
   if (international) {
     const p = parsePhoneNumberFromString(core.startsWith('00') ? `+${core.slice(2)}` : core);
@@ -119,8 +149,7 @@ export class PhoneRecognizer implements Recognizer {
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
     CANDIDATE.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = CANDIDATE.exec(text)) !== null) {
+    for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
       const candidate = m[0];
       const start = m.index;
       const end = start + candidate.length;

@@ -170,14 +170,13 @@ export class PatternRecognizer implements Recognizer {
     let hasContext: boolean | undefined;
     for (const p of cfg.patterns) {
       if (p.needsContext && (env.minScore ?? 0) > p.score) {
-        hasContext ??= this.contextGate !== undefined && this.contextGate.test(text);
+        hasContext ??= this.contextGate?.test(text) === true;
         if (!hasContext) continue;
       }
       if (p.gate && !p.gate.test(text)) continue;
       const re = p.regex;
       re.lastIndex = 0;
-      let m: RegExpExecArray | null;
-      while ((m = re.exec(text)) !== null) {
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
         if (m[0].length === 0) {
           re.lastIndex++;
           continue;

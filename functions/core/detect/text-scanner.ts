@@ -52,7 +52,9 @@ export function createScannerWith(recognizers: readonly Recognizer[], opts: Text
   return {
     scan(text: string): Span[] {
       if (text.length > MAX_SCAN_LENGTH) {
-        throw new SanitisationError(`text of ${text.length} characters exceeds the scan limit of ${MAX_SCAN_LENGTH}`, { rule: 'cell-too-long' });
+        throw new SanitisationError(`text of ${text.length} characters exceeds the scan limit of ${MAX_SCAN_LENGTH}`, {
+          rule: 'cell-too-long',
+        });
       }
       if (text.length < 2) return NO_SPANS;
       const features = textFeatures(text);

@@ -78,15 +78,19 @@ export const DEFAULT_POLICY: Policy = deepFreeze({
 
 // ---------------------------------------------------------------- parsing
 
-const maskOptions = z
-  .object({ keepLast: z.number().int().min(0).max(64).optional(), char: z.string().length(1).optional() })
-  .strict();
+const maskOptions = z.object({ keepLast: z.number().int().min(0).max(64).optional(), char: z.string().length(1).optional() }).strict();
 const tokenOptions = z
   .object({
-    prefix: z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,23}$/).optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{0,23}$/)
+      .optional(),
     length: z.number().int().min(8).max(64).optional(),
     shape: z.enum(['email']).optional(),
-    domain: z.string().regex(/^[a-z0-9.-]+\.(invalid|example|test)$/).optional(),
+    domain: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.(invalid|example|test)$/)
+      .optional(),
   })
   .strict();
 const generalizeOptions = z
@@ -174,7 +178,9 @@ export function operatorFor(policy: Policy, entity: EntityType): OperatorSpec {
 }
 
 function toSpec(spec: { operator: OperatorName; options?: Record<string, unknown> | undefined }): OperatorSpec {
-  return spec.options && Object.keys(spec.options).length > 0 ? { operator: spec.operator, options: spec.options } : { operator: spec.operator };
+  return spec.options && Object.keys(spec.options).length > 0
+    ? { operator: spec.operator, options: spec.options }
+    : { operator: spec.operator };
 }
 
 function formatIssues(error: z.ZodError): string {

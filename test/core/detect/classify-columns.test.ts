@@ -2,15 +2,21 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
+import { datasetContractSchema } from '../../../functions/core/contract/contract-schema.ts';
 import { type ColumnSample, classifyColumns } from '../../../functions/core/detect/classify-columns.ts';
 import { headerHint } from '../../../functions/core/detect/header-synonyms.ts';
-import { datasetContractSchema } from '../../../functions/core/contract/contract-schema.ts';
 import { DEFAULT_POLICY } from '../../../functions/core/pseudonymise/policy.ts';
 
 const csv = readFileSync(fileURLToPath(new URL('../../fixtures/detect/customers.csv', import.meta.url)), 'utf8');
 const rows = Papa.parse<string[]>(csv.trim()).data;
 const header = rows[0] as string[];
-const samples: ColumnSample[] = header.map((name, i) => ({ name, values: rows.slice(1).map((r) => r[i] ?? '').filter((v) => v !== '') }));
+const samples: ColumnSample[] = header.map((name, i) => ({
+  name,
+  values: rows
+    .slice(1)
+    .map((r) => r[i] ?? '')
+    .filter((v) => v !== ''),
+}));
 const plan = classifyColumns(samples, { policy: DEFAULT_POLICY, defaultRegion: 'GB' });
 const decision = (column: string) => plan.find((d) => d.column === column);
 
@@ -72,7 +78,11 @@ describe('column classification', () => {
   });
 
   it('marks a subject key without a PII entity as SUBJECT_ID', () => {
-    const contract = datasetContractSchema.parse({ dataset: 'orders', subjectKey: 'order_number', columns: header.map((name) => ({ name })) });
+    const contract = datasetContractSchema.parse({
+      dataset: 'orders',
+      subjectKey: 'order_number',
+      columns: header.map((name) => ({ name })),
+    });
     expect(classifyColumns(samples, { policy: DEFAULT_POLICY, contract }).find((d) => d.column === 'order_number')).toMatchObject({
       entity: 'SUBJECT_ID',
       identifiesSubject: true,
@@ -113,10 +123,18 @@ describe('header synonyms', () => {
     expect(headerHint(header)?.entity).toBe(entity);
   });
 
-  it.each(['email_opt_in', 'signup_date', 'product_sku', 'order_id', 'product_name', 'company_name', 'email_verified', 'phone_type', 'ref_code', 'col_7'])(
-    '%s names no PII',
-    (header) => {
-      expect(headerHint(header)).toBeUndefined();
-    },
-  );
+  it.each([
+    'email_opt_in',
+    'signup_date',
+    'product_sku',
+    'order_id',
+    'product_name',
+    'company_name',
+    'email_verified',
+    'phone_type',
+    'ref_code',
+    'col_7',
+  ])('%s names no PII', (header) => {
+    expect(headerHint(header)).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KAnonymityCounter, inferQuasiIdentifiers } from '../../../functions/core/detect/k-anonymity.ts';
+import { inferQuasiIdentifiers, KAnonymityCounter } from '../../../functions/core/detect/k-anonymity.ts';
 import type { Cell, ColumnDecision } from '../../../functions/core/types.ts';
 
 const columns = ['id', 'dob', 'zip', 'gender', 'amount'];
@@ -68,8 +68,8 @@ describe('k-anonymity', () => {
   it('merges chunks and round-trips its state without raw values', () => {
     const a = new KAnonymityCounter(columns, ['dob', 'zip', 'gender'], plan);
     const b = new KAnonymityCounter(columns, ['dob', 'zip', 'gender'], plan);
-    rows.slice(0, 3).forEach((r) => a.add(r));
-    rows.slice(3).forEach((r) => b.add(r));
+    for (const r of rows.slice(0, 3)) a.add(r);
+    for (const r of rows.slice(3)) b.add(r);
     const restored = KAnonymityCounter.fromState(columns, JSON.parse(JSON.stringify(b.toState())), plan);
     a.merge(restored);
     expect(a.report(2, 'suppress')).toMatchObject({ smallestClass: 1, rowsBelowK: 1, classes: 3, action: 'suppress' });

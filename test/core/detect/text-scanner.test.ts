@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createTextScanner, MAX_SCAN_LENGTH } from '../../../functions/core/detect/text-scanner.ts';
 import { SanitisationError } from '../../../functions/core/errors.ts';
-import { MAX_SCAN_LENGTH, createTextScanner } from '../../../functions/core/detect/text-scanner.ts';
 import type { EntityType } from '../../../functions/core/types.ts';
 
 const scanner = createTextScanner({ defaultRegion: 'GB', minScore: 0.5 });
@@ -108,11 +108,16 @@ describe('text scanner', () => {
   });
 
   it('uses the default region for national phone numbers', () => {
-    expect(createTextScanner({ defaultRegion: 'DE' }).scan('Telefon 030 901820 bitte').map((s) => s.entity)).toContain('PHONE_NUMBER');
+    expect(
+      createTextScanner({ defaultRegion: 'DE' })
+        .scan('Telefon 030 901820 bitte')
+        .map((s) => s.entity),
+    ).toContain('PHONE_NUMBER');
   });
 
   it('flags a PEM private key block whole', () => {
-    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\nKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END RSA PRIVATE KEY-----';
+    const pem =
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\nKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END RSA PRIVATE KEY-----';
     const text = `key:\n${pem}\nend`;
     expect(found(text)).toContainEqual(['PRIVATE_KEY', pem]);
   });

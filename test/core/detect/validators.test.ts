@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  creditCardValid, deTaxIdValid, esNifValid, ibanValid, inAadhaarValid, itFiscalCodeValid, luhnValid, plPeselValid, ukNhsValid,
-  ukNinoValid, usSsnValid,
+  creditCardValid,
+  deTaxIdValid,
+  esNifValid,
+  ibanValid,
+  inAadhaarValid,
+  itFiscalCodeValid,
+  luhnValid,
+  plPeselValid,
+  ukNhsValid,
+  ukNinoValid,
+  usSsnValid,
 } from '../../../functions/core/detect/validators.ts';
 
 const cases: [string, (v: string) => boolean, string, boolean][] = [

@@ -12,7 +12,10 @@ describe('policy', () => {
   });
 
   it('parses YAML and merges over the defaults', () => {
-    const p = parsePolicy('version: "2026-12-01.1"\nentities:\n  EMAIL_ADDRESS: { operator: encrypt }\n  CREDIT_CARD: { operator: mask, options: { keepLast: 4 } }\ntokenLength: 24\n', 'policy.yaml');
+    const p = parsePolicy(
+      'version: "2026-12-01.1"\nentities:\n  EMAIL_ADDRESS: { operator: encrypt }\n  CREDIT_CARD: { operator: mask, options: { keepLast: 4 } }\ntokenLength: 24\n',
+      'policy.yaml',
+    );
     expect(p.version).toBe('2026-12-01.1');
     expect(operatorFor(p, 'EMAIL_ADDRESS').operator).toBe('encrypt');
     expect(operatorFor(p, 'CREDIT_CARD')).toEqual({ operator: 'mask', options: { keepLast: 4 } });

@@ -1,16 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SanitisationError } from '../../../functions/core/errors.ts';
 import { MAX_SCAN_LENGTH } from '../../../functions/core/detect/text-scanner.ts';
+import { SanitisationError } from '../../../functions/core/errors.ts';
 import type { SecretKey } from '../../../functions/core/ports.ts';
 import { DEFAULT_POLICY } from '../../../functions/core/pseudonymise/policy.ts';
 import { createRowTransformer } from '../../../functions/core/pseudonymise/row-transformer.ts';
 import { identifierTokens } from '../../../functions/core/pseudonymise/token.ts';
 import type { ColumnDecision } from '../../../functions/core/types.ts';
 
-const key = (fill: number, purpose: 'token-hmac' | 'token-siv'): SecretKey => ({ material: new Uint8Array(32).fill(fill), ref: { keyId: 'k', version: '1', purpose } });
+const key = (fill: number, purpose: 'token-hmac' | 'token-siv'): SecretKey => ({
+  material: new Uint8Array(32).fill(fill),
+  ref: { keyId: 'k', version: '1', purpose },
+});
 const ctx = { hmacKey: key(1, 'token-hmac'), sivKey: key(2, 'token-siv'), policy: DEFAULT_POLICY, defaultRegion: 'GB' };
-const d = (column: string, entity: ColumnDecision['entity'], operator: ColumnDecision['operator'], extra: Partial<ColumnDecision> = {}): ColumnDecision => ({
+const d = (
+  column: string,
+  entity: ColumnDecision['entity'],
+  operator: ColumnDecision['operator'],
+  extra: Partial<ColumnDecision> = {},
+): ColumnDecision => ({
   column,
   entity,
   operator,
@@ -42,7 +50,10 @@ describe('row transformer', () => {
 
   it('applies the plan and collects subject tokens', () => {
     const tokens: string[] = [];
-    const out = tr.transform(['C-1', 'Alice@Example.com', '020 7946 0958', '1985-03-12', 'sk_live_x', 'GB', 'Call Maria Schmidt on +44 20 7946 0958.', 12.5], tokens);
+    const out = tr.transform(
+      ['C-1', 'Alice@Example.com', '020 7946 0958', '1985-03-12', 'sk_live_x', 'GB', 'Call Maria Schmidt on +44 20 7946 0958.', 12.5],
+      tokens,
+    );
     expect(out[0]).toMatch(/^ID_[0-9a-f]{16}$/);
     expect(out[1]).toMatch(/^EMAIL_[0-9a-f]{16}$/);
     expect(out[2]).toMatch(/^ENC_PHONE_/);
@@ -103,8 +114,12 @@ describe('row transformer', () => {
     expect(t2.stats().cellsTransformed).toBe(20);
   });
 
-  it('takes each row\'s region from the region column', () => {
-    const t3 = createRowTransformer(['phone', 'cc'], [d('phone', 'PHONE_NUMBER', 'token', { identifiesSubject: true }), d('cc', 'COUNTRY', 'keep')], { ...ctx, regionColumn: 'cc' });
+  it("takes each row's region from the region column", () => {
+    const t3 = createRowTransformer(
+      ['phone', 'cc'],
+      [d('phone', 'PHONE_NUMBER', 'token', { identifiesSubject: true }), d('cc', 'COUNTRY', 'keep')],
+      { ...ctx, regionColumn: 'cc' },
+    );
     const de = t3.transform(['030 901820', 'DE'])[0];
     const intl = t3.transform(['+49 30 901820', 'GB'])[0];
     expect(de).toBe(intl);

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalise, deriveEntityKey, guessIdentifierType, identifierTokens, pseudonymToken,
+  canonicalise,
+  deriveEntityKey,
+  guessIdentifierType,
+  identifierTokens,
+  pseudonymToken,
 } from '../../../functions/core/pseudonymise/token.ts';
 import type { EntityType } from '../../../functions/core/types.ts';
 
@@ -98,7 +102,9 @@ describe('identifiers for erasure', () => {
 
   it('give the tokens ingest produced', () => {
     expect(identifierTokens('Alice@Example.com', 'email', KEY, { tokenLength: 16 })).toEqual([tok('EMAIL_ADDRESS', 'alice@example.com')]);
-    expect(identifierTokens('020 7946 0958', 'phone', KEY, { tokenLength: 16, region: 'GB' })).toEqual([tok('PHONE_NUMBER', '+442079460958', KEY, 'GB')]);
+    expect(identifierTokens('020 7946 0958', 'phone', KEY, { tokenLength: 16, region: 'GB' })).toEqual([
+      tok('PHONE_NUMBER', '+442079460958', KEY, 'GB'),
+    ]);
     expect(identifierTokens('Maria Schmidt', 'name', KEY, { tokenLength: 16 })).toEqual([tok('PERSON', 'maria schmidt')]);
     const nino = identifierTokens('AB 12 34 56 C', 'national-id', KEY, { tokenLength: 16 });
     expect(nino).toContain(tok('UK_NINO', 'AB123456C'));
