@@ -55,7 +55,9 @@ const positives: [string, EntityType, string][] = [
   ['Mora na Rua Augusta 10 há anos', 'STREET_ADDRESS', 'Rua Augusta 10'],
   ['Woont op Kerkstraat 12 in het centrum', 'STREET_ADDRESS', 'Kerkstraat 12'],
   ['Meet me at 221B Baker Street tonight', 'STREET_ADDRESS', '221B Baker Street'],
-  ['ship to 10 Downing St, London SW1A 2AA.', 'STREET_ADDRESS', '10 Downing St, London SW1A 2AA'],
+  // The street line and each locality segment are separate spans; the separators stay as written.
+  ['ship to 10 Downing St, London SW1A 2AA.', 'STREET_ADDRESS', '10 Downing St'],
+  ['ship to 10 Downing St, London SW1A 2AA.', 'STREET_ADDRESS', 'London SW1A 2AA'],
   ['Spoke with Maria Schmidt about the refund.', 'PERSON', 'Maria Schmidt'],
   ['Mr Smith called again.', 'PERSON', 'Smith'],
   ['Frau Müller ist zufrieden.', 'PERSON', 'Müller'],
