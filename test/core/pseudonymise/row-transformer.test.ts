@@ -107,11 +107,13 @@ describe('row transformer', () => {
     );
   });
 
-  it('caches repeated values per column', () => {
-    const t2 = createRowTransformer(columns, plan, ctx);
-    for (let i = 0; i < 10; i++) t2.transform(['C-1', 'a@b.example', null, null, null, null, null, null]);
-    expect(t2.stats().cacheHits).toBe(18);
-    expect(t2.stats().cellsTransformed).toBe(20);
+  it('caches repeated values of expensive operators (phone parsing)', () => {
+    const t2 = createRowTransformer(['phone'], [d('phone', 'PHONE_NUMBER', 'token', { identifiesSubject: true })], ctx);
+    const tokens: string[] = [];
+    for (let i = 0; i < 10; i++) t2.transform(['020 7946 0958'], tokens);
+    expect(t2.stats().cacheHits).toBe(9);
+    expect(t2.stats().cellsTransformed).toBe(10);
+    expect(new Set(tokens).size).toBe(1);
   });
 
   it("takes each row's region from the region column", () => {
