@@ -373,10 +373,15 @@ export const jwtRecognizer = new PatternRecognizer({
   ],
 });
 
+const VENDOR_TOKEN_GATE = /[spr]k_|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AIza|npm_|SG\.|sk-/;
+const SECRET_KEYWORD_GATE = /api|key|token|secret|pass|pwd|bearer|has[lł]o|senha|contrase|wachtwoord|kennwort|mot de passe/i;
+const ASSIGNMENT_VERB = / (?:is|ist|est|es|è|jest|é|era|was) /;
+
 export const apiTokenRecognizer = new PatternRecognizer({
   name: 'api-token',
   entity: 'API_TOKEN',
-  gate: /[spr]k_|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AIza|npm_|SG\.|sk-/,
+  // Every vendor prefix holds `_`, `-` or a fixed capitalised stem: test those first (cheap).
+  gate: (t) => (t.includes('_') || t.includes('-') || t.includes('AIza') || t.includes('SG.')) && VENDOR_TOKEN_GATE.test(t),
   requires: F_LETTER,
   patterns: [
     { name: 'stripe', regex: /[spr](?<![A-Za-z0-9_][spr])k_(?:live|test)_[A-Za-z0-9]{16,128}(?![A-Za-z0-9])/g, score: 0.95 },
@@ -397,7 +402,8 @@ export const apiTokenRecognizer = new PatternRecognizer({
 export const secretAssignmentRecognizer = new PatternRecognizer({
   name: 'secret-assignment',
   entity: 'API_TOKEN',
-  gate: /api|key|token|secret|pass|pwd|bearer|has[lł]o|senha|contrase|wachtwoord|kennwort|mot de passe/i,
+  // An assignment needs `:` or `=` or a verb; then one of the keywords.
+  gate: (t) => (t.includes(':') || t.includes('=') || ASSIGNMENT_VERB.test(t) || /bearer/i.test(t)) && SECRET_KEYWORD_GATE.test(t),
   requires: F_LETTER,
   patterns: [
     {

@@ -137,8 +137,8 @@ export interface PatternRecognizerConfig {
   /** Characters searched before a match for negative words (default 24). */
   readonly negativeWindow?: number;
   readonly validate?: (value: string, text: string, start: number, env: ScanEnv) => Verdict;
-  /** A cheap test on the whole text (no `g` flag); when it fails the recognizer does nothing. */
-  readonly gate?: RegExp;
+  /** A cheap test on the whole text (a regex without `g`, or a function); when it fails the recognizer does nothing. */
+  readonly gate?: RegExp | ((text: string) => boolean);
 }
 
 /** A recognizer driven by regexes, context words and a validator. */
@@ -166,7 +166,8 @@ export class PatternRecognizer implements Recognizer {
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
     const cfg = this.cfg;
-    if (cfg.gate && !cfg.gate.test(text)) return;
+    const gate = cfg.gate;
+    if (gate && !(typeof gate === 'function' ? gate(text) : gate.test(text))) return;
     let hasContext: boolean | undefined;
     for (const p of cfg.patterns) {
       if (p.needsContext && (env.minScore ?? 0) > p.score) {
