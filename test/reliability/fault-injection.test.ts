@@ -17,7 +17,6 @@ import {
   ingestWithRetries,
   peopleCsv,
   publishedRows,
-  runsOf,
   skewedHome,
 } from './helpers.ts';
 
