@@ -9,16 +9,7 @@ import { FsObjectStore } from '../../functions/adapters/local/fs-object-store.ts
 import { ConflictError, PreconditionFailedError, TransientError } from '../../functions/core/errors.ts';
 import type { LineageRecord } from '../../functions/core/ports.ts';
 import { type Fault, type FaultRule, faultyPorts, throttled } from '../support/faulty-ports.ts';
-import {
-  CONTRACT,
-  DATASET,
-  dropText,
-  expectConverged,
-  ingestWithRetries,
-  peopleCsv,
-  publishedRows,
-  skewedHome,
-} from './helpers.ts';
+import { CONTRACT, DATASET, dropText, expectConverged, ingestWithRetries, peopleCsv, publishedRows, skewedHome } from './helpers.ts';
 
 /** More rows than the pipeline's output channel holds (2048): a writer that stalls before reading would hang the loop. */
 const BIG = 2200;
