@@ -31,6 +31,11 @@ export class TwoGenerationCache<V> {
     return undefined;
   }
 
+  /** True when the key is cached; no promotion, not counted as a hit or a miss. */
+  has(key: string): boolean {
+    return this.young.has(key) || this.old.has(key);
+  }
+
   /** Stores a value; the key is detached from its source chunk (see detachString). */
   set(key: string, value: V): void {
     if (this.young.size >= this.generation) {

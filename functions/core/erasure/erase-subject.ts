@@ -225,7 +225,7 @@ class ErasureJob {
     this.ctx = {
       closure: this.closure,
       tokeniser,
-      curated: new CuratedTokens(tokeniser, sivKey.material),
+      curated: new CuratedTokens(tokeniser),
       hmacKey,
       sivKey,
       policy: this.policy,
@@ -265,9 +265,10 @@ class ErasureJob {
       }
     }
 
-    // Crypto-shredding: reversible values keyed per subject become undecryptable wherever they are.
+    // Crypto-shredding: an `encrypt` token's key is filed under the value's pseudonym (its ref),
+    // which is what the closure holds; shredding it makes every copy of the token undecryptable.
     let subjectKeysShredded = 0;
-    for (const t of this.closure.allTokens) if (await ports.subjectKeys.shred(t)) subjectKeysShredded++;
+    for (const t of new Set([...this.closure.allTokens, ...this.closure.keyRefs])) if (await ports.subjectKeys.shred(t)) subjectKeysShredded++;
 
     const objectsVerified = await this.verify(requestId);
 

@@ -14,13 +14,14 @@
  */
 import type { DatasetContract } from '../contract/contract-schema.ts';
 import { createTextScanner } from '../detect/text-scanner.ts';
-import { ReidentificationError, SanitisationError } from '../errors.ts';
+import { SanitisationError } from '../errors.ts';
 import type { RunRecord } from '../lineage/run-record.ts';
 import { DEFAULT_PIPELINE_CONFIG } from '../pipeline/ingest-types.ts';
 import type { SecretKey } from '../ports.ts';
 import type { Policy } from '../pseudonymise/policy.ts';
-import { decryptToken, isEncryptedToken } from '../pseudonymise/reversible.ts';
+import { parseEncryptedToken } from '../pseudonymise/reversible.ts';
 import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
+import { subjectTokenPlan } from '../pseudonymise/subject-token-plan.ts';
 import { canonicalOrRaw, deriveEntityKey, type IdentifierType, pseudonymToken, TOKEN_PREFIX } from '../pseudonymise/token.ts';
 import type { Cell, ColumnDecision, EntityType } from '../types.ts';
 import { DROP, KEEP, type LineJudge, type LineVerdict, type RowJudge, type RowVerdict } from './rewrite-object.ts';
@@ -70,6 +71,11 @@ export class SubjectClosure {
   readonly allTokens = new Set<string>();
   /** Entity types of the tokens (for plan-less scans). */
   readonly entities = new Set<EntityType>();
+  /**
+   * Vault refs of reversible (`encrypt`) values in the subject's rows that are not tokens of the
+   * closure (a non-identifying column such as an encrypted IP address): shredded with the tokens.
+   */
+  readonly keyRefs = new Set<string>();
   private readonly probeList: string[] = [];
   private readonly strong = new Set<string>();
   private readonly weak = new Set<string>();
@@ -224,19 +230,20 @@ const PREFIX_ENTITY = new Map<string, EntityType>(Object.entries(TOKEN_PREFIX).m
 
 /**
  * Reads the tokens curated objects hold, in the form ingest indexed them (`EMAIL_<hex>`, the row
- * transformer's tokensOut): plain tokens as they are, reversible `ENC_…` tokens decrypted and
- * re-tokenised, tokens written with a column's own prefix or a longer length brought back to the
+ * transformer's tokensOut): plain tokens as they are, reversible `ENC_…` tokens by the pseudonym
+ * they carry (no decryption, so matching works the same before and after their keys are
+ * shredded), tokens written with a column's own prefix or a longer length brought back to the
  * policy's form.
  */
 export class CuratedTokens {
   private readonly pattern: RegExp;
-  constructor(
-    private readonly tokeniser: Tokeniser,
-    private readonly sivKey: Uint8Array,
-  ) {
+  constructor(private readonly tokeniser: Tokeniser) {
     const prefixes = [...new Set(Object.values(TOKEN_PREFIX))].sort((a, b) => b.length - a.length).join('|');
     const L = tokeniser.tokenLength;
-    this.pattern = new RegExp(`(?<![A-Za-z0-9_])(?:ENC_[A-Z]+_[A-Za-z0-9_-]{22,}|(?:${prefixes})_[0-9a-f]{${L}})(?![A-Za-z0-9_-])`, 'g');
+    this.pattern = new RegExp(
+      `(?<![A-Za-z0-9_])(?:ENC_[A-Z]+_[0-9a-f]{8,64}_[A-Za-z0-9_-]{22,}|(?:${prefixes})_[0-9a-f]{${L}})(?![A-Za-z0-9_-])`,
+      'g',
+    );
   }
 
   /** Tokens inside a text, with their position. */
@@ -255,7 +262,7 @@ export class CuratedTokens {
   cellToken(cell: Cell | undefined, entity: EntityType): string | undefined {
     if (typeof cell !== 'string' || cell === '') return undefined;
     const v = cell.trim();
-    if (isEncryptedToken(v)) return this.fromEncrypted(v);
+    if (v.startsWith('ENC_')) return this.fromEncrypted(v);
     // Plain tokens, with the column's own prefix or the email shape (`EMAIL_…@example.invalid`) too.
     const m = /^[A-Za-z][A-Za-z0-9]{0,23}_([0-9a-f]{8,64})(?:@[a-z0-9.-]+)?$/.exec(v);
     const L = this.tokeniser.tokenLength;
@@ -263,15 +270,13 @@ export class CuratedTokens {
     return undefined;
   }
 
+  /** The pseudonym an `ENC_…` token was filed under (its vault ref), in the policy's length. */
   private fromEncrypted(token: string): string | undefined {
-    try {
-      const { entity, value } = decryptToken(token, this.sivKey);
-      return this.tokeniser.tokenOfCanonical(entity, value);
-    } catch (err) {
-      // Made under another key or altered: not this subject's.
-      if (err instanceof ReidentificationError) return undefined;
-      throw err;
-    }
+    const parsed = parseEncryptedToken(token);
+    if (!parsed) return undefined;
+    const L = this.tokeniser.tokenLength;
+    const hex = parsed.ref.slice(parsed.ref.indexOf('_') + 1);
+    return hex.length >= L ? `${TOKEN_PREFIX[parsed.entity]}_${hex.slice(0, L)}` : undefined;
   }
 }
 
@@ -358,8 +363,10 @@ export function createRawJudge(ctx: MatchContext, run: RunRecord, columns: reado
   if (plan.length === 0) return createPlanlessJudge(ctx, run);
   const region = runRegion(run);
   const { strong, weak } = identifying(plan);
+  // Only the subject tokens of these transformers are read: `encrypt` needs no vault key here.
+  const tokensOnly = subjectTokenPlan(plan, ctx.policy);
   const restrict = (keep: readonly ColumnDecision[]) => {
-    const byColumn = new Map(keep.map((d) => [d.column, d]));
+    const byColumn = new Map(subjectTokenPlan(keep, ctx.policy).plan.map((d) => [d.column, d]));
     return columns.map((c) => {
       const d = byColumn.get(c);
       return d ? { ...d, freeText: false } : NEUTRAL(c);
@@ -368,18 +375,22 @@ export function createRawJudge(ctx: MatchContext, run: RunRecord, columns: reado
   const transformerOpts = {
     hmacKey: ctx.hmacKey,
     sivKey: ctx.sivKey,
-    policy: ctx.policy,
+    policy: tokensOnly.policy,
     defaultRegion: region.defaultRegion,
     ...(region.regionColumn ? { regionColumn: region.regionColumn } : {}),
   };
   const strongT = createRowTransformer(columns, restrict(strong), transformerOpts);
   const weakT = createRowTransformer(columns, restrict(weak), transformerOpts);
-  const full = createRowTransformer(columns, plan, transformerOpts);
+  const full = createRowTransformer(columns, tokensOnly.plan, transformerOpts);
   const index = (ds: readonly ColumnDecision[]) =>
     ds.map((d) => ({ i: columns.indexOf(d.column), entity: d.entity as EntityType })).filter((x) => x.i >= 0);
   const strongCols = index(strong);
   const weakCols = index(weak);
   const identifyingSet = new Set([...strongCols, ...weakCols].map((x) => x.i));
+  const encryptCols = plan
+    .filter((d) => d.operator === 'encrypt')
+    .map((d) => ({ i: columns.indexOf(d.column), entity: d.entity ?? 'SUBJECT_ID' }))
+    .filter((x) => x.i >= 0);
   const freeText = new Set(
     plan
       .filter((d) => d.freeText)
@@ -426,6 +437,11 @@ export function createRawJudge(ctx: MatchContext, run: RunRecord, columns: reado
             closure.addLiteral(cells[i] ?? null, 'strong');
           }
           for (const { i } of weakCols) closure.addLiteral(cells[i] ?? null, 'weak');
+          const r = encryptCols.length > 0 ? rowRegion(cells) : '';
+          for (const { i, entity } of encryptCols) {
+            const ref = ctx.tokeniser.token(entity, cells[i] ?? null, r);
+            if (ref !== undefined) closure.keyRefs.add(ref);
+          }
         }
         return DROP;
       }
@@ -581,6 +597,11 @@ export function createCuratedJudge(ctx: MatchContext, run: RunRecord, columns: r
           for (const { i, entity } of weakCols) {
             const t = curated.cellToken(cells[i], entity);
             if (t !== undefined) closure.addToken(t, 'mention', entity);
+          }
+          // Every reversible value of the row, by the exact ref its key is filed under.
+          for (const c of cells) {
+            const ref = typeof c === 'string' && c.startsWith('ENC_') ? parseEncryptedToken(c.trim())?.ref : undefined;
+            if (ref !== undefined) closure.keyRefs.add(ref);
           }
         }
         return DROP;

@@ -14,6 +14,7 @@ import type { ObjectDigest, BudgetSpend } from '../lineage/run-record.ts';
 import type { Ports } from '../ports.ts';
 import { DEFAULT_POLICY } from '../pseudonymise/policy.ts';
 import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
+import { subjectTokenPlan } from '../pseudonymise/subject-token-plan.ts';
 import { sha256Hex } from './digest.ts';
 import { outputKeys } from './object-keys.ts';
 import { publishAggregates } from './publish-aggregates.ts';
@@ -69,7 +70,9 @@ export async function runAdhocQuery(ports: Ports, dataset: string, q: AdhocQuery
     const table = await decodeTable(body, { fileName: run.input.key, ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}) });
     const runContract = (run.contract.body as DatasetContract | undefined) ?? contract;
     const validator = createRowValidator(runContract, table.columns);
-    const transformer = createRowTransformer(table.columns, run.plan, { hmacKey, sivKey, policy: DEFAULT_POLICY });
+    // Only subject tokens are needed (suppression): `encrypt` columns need no vault key here.
+    const tokensOnly = subjectTokenPlan(run.plan, DEFAULT_POLICY);
+    const transformer = createRowTransformer(table.columns, tokensOnly.plan, { hmacKey, sivKey, policy: tokensOnly.policy });
     const index = columns.map((c) => table.columns.indexOf(c));
     const tokens: string[] = [];
     for await (const row of table.rows) {

@@ -21,6 +21,7 @@ import { SubjectIndexBuilder } from '../erasure/subject-index.ts';
 import { ChunkBoundaryError, type RowIssue, SanitisationError } from '../errors.ts';
 import type { ObjectDigest } from '../lineage/run-record.ts';
 import type { Ports, SecretKey } from '../ports.ts';
+import { ReversibleKeyCache } from '../pseudonymise/reversible-key-cache.ts';
 import { createRowTransformer, type RowTransformer } from '../pseudonymise/row-transformer.ts';
 import { ProfileBuilder } from '../quality/profile-builder.ts';
 import type { Cell, Row } from '../types.ts';
@@ -45,22 +46,26 @@ export interface RunContext {
   readonly keys: RunKeys;
   readonly transformer: RowTransformer;
   readonly suppressed: ReadonlySet<string>;
+  /** Vault keys of `encrypt` values, fetched before each row that needs them. */
+  readonly reversibleKeys: ReversibleKeyCache;
 }
 
 /** Loads the keys and the suppression list and builds the transformer of a run. */
 export async function createRunContext(ports: Ports, setup: RunSetup, keys?: RunKeys): Promise<RunContext> {
   const runKeys = keys ?? { hmacKey: await ports.keys.pseudonymKey('token-hmac'), sivKey: await ports.keys.pseudonymKey('token-siv') };
   const { contract } = setup;
+  const reversibleKeys = new ReversibleKeyCache(ports.subjectKeys);
   const transformer = failClosed('pseudonymisation', setup.input.key, () =>
     createRowTransformer(setup.columns, setup.plan, {
       hmacKey: runKeys.hmacKey,
       sivKey: runKeys.sivKey,
       policy: setup.policy,
+      reversibleKey: reversibleKeys.lookup,
       defaultRegion: contract.defaultRegion ?? setup.config.defaultRegion,
       ...(contract.regionColumn ? { regionColumn: contract.regionColumn } : {}),
     }),
   );
-  return { setup, keys: runKeys, transformer, suppressed: await ports.suppression.all() };
+  return { setup, keys: runKeys, transformer, suppressed: await ports.suppression.all(), reversibleKeys };
 }
 
 /** The options every aggregator of a run is built with (their states merge only when equal). */
@@ -250,6 +255,13 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     return { channel, done };
   };
   const tokens: string[] = [];
+  // `encrypt` values: the row's missing vault keys are fetched before the (synchronous) transform.
+  const refs: string[] = [];
+  const fetchKeys = async (cells: readonly Cell[]) => {
+    refs.length = 0;
+    transformer.reversibleRefs(cells, refs);
+    if (refs.length > 0) await ctx.reversibleKeys.prefetch(refs);
+  };
 
   const quarantineRow = async (row: Row, issues: readonly RowIssue[]) => {
     rowsQuarantined++;
@@ -259,6 +271,7 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     }
     // Index the row's subject tokens too, so erasure finds quarantined copies.
     tokens.length = 0;
+    if (row.raw === undefined && transformer.reversible) await fetchKeys(row.cells);
     try {
       if (row.raw === undefined) transformer.transform(row.cells, tokens);
       else quarantineIndexExhaustive = false;
@@ -274,6 +287,7 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     rowsIn++;
     const issues = validator.validate(row);
     if (issues.length > 0) return quarantineRow(row, issues);
+    if (transformer.reversible) await fetchKeys(row.cells);
     tokens.length = 0;
     let out: Cell[];
     try {

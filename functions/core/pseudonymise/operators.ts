@@ -6,7 +6,7 @@
 import { SanitisationError } from '../errors.ts';
 import type { EntityType, OperatorName } from '../types.ts';
 import { encryptToken } from './reversible.ts';
-import { TOKEN_PREFIX, canonicalOrRaw, deriveEntityKey, pseudonymToken } from './token.ts';
+import { canonicalOrRaw, deriveEntityKey, pseudonymToken, TOKEN_PREFIX } from './token.ts';
 
 /** What an operator is compiled with. */
 export interface OperatorEnv {
@@ -18,6 +18,11 @@ export interface OperatorEnv {
   readonly sivKey: Uint8Array;
   /** Default token length (hex characters) from the policy. */
   readonly tokenLength: number;
+  /**
+   * The vault key of a value's pseudonym (`encrypt`, see reversible.ts), looked up synchronously
+   * in keys fetched before the row; undefined when it was not fetched: the value fails closed.
+   */
+  readonly reversibleKey?: (ref: string) => Uint8Array | undefined;
 }
 
 /** Applies the operator to one value; `region` is the row's region (phones). Null means "drop". */
@@ -50,7 +55,15 @@ const tokenOperator: Operator = {
 const encryptOperator: Operator = {
   name: 'encrypt',
   compile(env) {
-    return (value, region) => encryptToken(env.entity, canonicalOrRaw(env.entity, value, region), env.sivKey);
+    const key = deriveEntityKey(env.hmacKey, env.entity);
+    return (value, region) => {
+      const canonical = canonicalOrRaw(env.entity, value, region);
+      // The vault reference is the value's ordinary pseudonym: erasure shreds exactly these.
+      const ref = pseudonymToken(env.entity, canonical, key, env.tokenLength);
+      const vaultKey = env.reversibleKey?.(ref);
+      if (vaultKey === undefined) throw new SanitisationError('no subject key was fetched for this value', { rule: 'subject-key-missing' });
+      return encryptToken(env.entity, canonical, ref, env.sivKey, vaultKey);
+    };
   },
 };
 
@@ -144,7 +157,10 @@ export function parseDateParts(value: string, region?: string): { year: number; 
   if (m) return checked(Number(m[1]));
   const year = /(?<!\d)(1[89]\d\d|20\d\d)(?!\d)/.exec(v);
   if (!year) return undefined;
-  const word = v.toLowerCase().match(/\p{L}+/gu)?.find((w) => MONTH_NUMBERS[w] !== undefined);
+  const word = v
+    .toLowerCase()
+    .match(/\p{L}+/gu)
+    ?.find((w) => MONTH_NUMBERS[w] !== undefined);
   return checked(Number(year[1]), word ? MONTH_NUMBERS[word] : undefined);
 }
 
@@ -165,7 +181,8 @@ const generalizeOperator: Operator = {
       const unit = to ?? 'year';
       return (value, region) => {
         const d = parseDateParts(value, region);
-        if (!d || (unit === 'month' && d.month === undefined)) throw new SanitisationError(`value is not a date that can be generalised to a ${unit}`, { rule: 'generalize-date' });
+        if (!d || (unit === 'month' && d.month === undefined))
+          throw new SanitisationError(`value is not a date that can be generalised to a ${unit}`, { rule: 'generalize-date' });
         return unit === 'year' || d.month === undefined ? String(d.year) : `${d.year}-${String(d.month).padStart(2, '0')}`;
       };
     }
@@ -183,7 +200,8 @@ const generalizeOperator: Operator = {
       const n = prefix ?? 3;
       return (value) => {
         const compact = value.replace(/\s+/g, '').toUpperCase();
-        if (compact === '' || !/^[A-Z0-9-]+$/.test(compact)) throw new SanitisationError('value is not a postcode', { rule: 'generalize-postcode' });
+        if (compact === '' || !/^[A-Z0-9-]+$/.test(compact))
+          throw new SanitisationError('value is not a postcode', { rule: 'generalize-postcode' });
         return compact.slice(0, n);
       };
     }

@@ -3,11 +3,12 @@
  * who states why. The audit record goes to lineage BEFORE any value is returned: when lineage
  * cannot be written, nothing is revealed.
  *
- * Erased subjects stay erased. The `encrypt` operator uses one pipeline-wide `token-siv` key, not
- * per-subject keys, so erasure cannot shred a reversible token cryptographically; instead every
- * decrypted value is re-tokenised with the keyed HMAC that erasure puts on the suppression list,
- * and a token of an erased subject refuses the whole request (erasure has already removed the
- * tokens from every stored object; this closes copies made before the erasure).
+ * Erased subjects stay erased, cryptographically: an encrypt token is sealed under its value's own
+ * key in the SubjectKeyVault (reversible.ts), found through the ref the token carries, and erasure
+ * shreds the keys of the subject's tokens. A token whose key is gone refuses the whole request
+ * (rule `subject-erased`), and no one can decrypt it any more, wherever it was copied. As a second
+ * line, every decrypted value is re-tokenised with the keyed HMAC that erasure puts on the
+ * suppression list (a subject erased before its key existed, or a key restored from a backup).
  *
  * The audit record holds who, why, when, how many and which entity types, and a sha256 prefix of
  * each token (to match a request with a token later), never a value. The reason is scrubbed of
@@ -20,7 +21,7 @@ import { sha256Hex } from '../pipeline/digest.ts';
 import type { LineageRecord, Ports } from '../ports.ts';
 import type { EntityType } from '../types.ts';
 import { DEFAULT_POLICY, type Policy } from './policy.ts';
-import { decryptToken } from './reversible.ts';
+import { decryptToken, parseEncryptedToken } from './reversible.ts';
 import { deriveEntityKey, pseudonymToken } from './token.ts';
 
 export interface ReidentifyRequest {
@@ -106,8 +107,20 @@ export async function reidentify(ports: Ports, req: ReidentifyRequest, opts: Rei
         token: i + 1,
       });
     }
+    const parsed = parseEncryptedToken(token);
+    if (!parsed) {
+      throw new ReidentificationError(`token ${i + 1} of ${req.tokens.length}: not an encrypt token`, { rule: 'token-format', token: i + 1 });
+    }
+    // The vault is read, never a cache: a key shredded a moment ago is gone for good.
+    const vaultKey = await ports.subjectKeys.get(parsed.ref);
+    if (vaultKey === undefined) {
+      throw new ReidentificationError(
+        `token ${i + 1} of ${req.tokens.length}: the subject's key was destroyed by an erasure (or the token was not issued here)`,
+        { rule: 'subject-erased', token: i + 1 },
+      );
+    }
     try {
-      const { entity, value } = decryptToken(token, sivKey.material);
+      const { entity, value } = decryptToken(token, sivKey.material, vaultKey);
       revealed.push({ token, entity, value });
     } catch (err) {
       // Names the position only: the token itself may be a value pasted by mistake.
@@ -162,9 +175,8 @@ export async function reidentify(ports: Ports, req: ReidentifyRequest, opts: Rei
 
 /** True unless the token's base64url body is a non-canonical spelling (set spare bits, padding). */
 function isCanonicalToken(token: string): boolean {
-  const m = /^ENC_[A-Z]+_([A-Za-z0-9_-]+)$/.exec(token);
-  if (!m) return true; // decryptToken names the format problem
-  const body = m[1] as string;
+  const body = parseEncryptedToken(token)?.body;
+  if (body === undefined) return true; // named as a format problem next
   return Buffer.from(body, 'base64url').toString('base64url') === body;
 }
 

@@ -10,14 +10,14 @@
  * customers; CPU time on a busy 2-core VM, so ±15%): transform went from 130 µs to about 40 µs
  * per row (both HMACs of subject columns → one; phone and span caches; text scanner fixes).
  */
-import { MAX_SCAN_LENGTH, type TextScanner, createTextScanner } from '../detect/text-scanner.ts';
+import { createTextScanner, MAX_SCAN_LENGTH, type TextScanner } from '../detect/text-scanner.ts';
 import { PrivacyPipelineError, SanitisationError } from '../errors.ts';
-import { TwoGenerationCache } from '../two-generation-cache.ts';
 import type { SecretKey } from '../ports.ts';
-import type { Cell, ColumnDecision, EntityType } from '../types.ts';
-import { type OperatorFn, compileOperator } from './operators.ts';
-import { type Policy, operatorFor } from './policy.ts';
-import { TOKEN_PREFIX, canonicalOrRaw, deriveEntityKey, pseudonymToken } from './token.ts';
+import { TwoGenerationCache } from '../two-generation-cache.ts';
+import type { Cell, ColumnDecision, EntityType, Span } from '../types.ts';
+import { compileOperator, type OperatorFn } from './operators.ts';
+import { operatorFor, type Policy } from './policy.ts';
+import { canonicalOrRaw, deriveEntityKey, pseudonymToken, TOKEN_PREFIX } from './token.ts';
 
 /** Keys, policy and region settings of a run. */
 export interface TransformContext {
@@ -27,6 +27,12 @@ export interface TransformContext {
   readonly defaultRegion?: string;
   /** Column holding each row's ISO country, for national phone numbers. */
   readonly regionColumn?: string;
+  /**
+   * Vault keys of `encrypt` values by ref (the value's pseudonym), fetched by the caller before
+   * the row (see reversibleRefs): the transformer stays synchronous. A value whose key is not
+   * there fails closed (SanitisationError, rule subject-key-missing).
+   */
+  readonly reversibleKey?: (ref: string) => Uint8Array | undefined;
 }
 
 export interface RowTransformer {
@@ -38,6 +44,13 @@ export interface RowTransformer {
    * given. Throws SanitisationError {column, rule} when a cell cannot be sanitised.
    */
   transform(cells: readonly Cell[], tokensOut?: string[]): Cell[];
+  /** True when rows may hold `encrypt` values (columns or free-text spans): call reversibleRefs first. */
+  readonly reversible: boolean;
+  /**
+   * Pushes into `out` the vault refs that transforming this row needs and the transformer has not
+   * cached yet; the caller fetches them (SubjectKeyVault.getOrCreate) before `transform`.
+   */
+  reversibleRefs(cells: readonly Cell[], out: string[]): void;
   stats(): {
     readonly cellsTransformed: number;
     readonly spans: Readonly<Partial<Record<EntityType, number>>>;
@@ -121,6 +134,8 @@ type Plan =
       readonly subject: boolean;
       /** The operator's output is the subject token itself: compute it once. */
       readonly opIsSubjectToken: boolean;
+      /** `encrypt`: needs the vault key of the value's ref. */
+      readonly encrypt: boolean;
       /** Per region (phone numbers and dates read differently by region), or none for cheap operators. */
       readonly caches: RegionCaches | undefined;
     }
@@ -135,6 +150,7 @@ export function createRowTransformer(
   const policy = ctx.policy;
   const hmac = ctx.hmacKey.material;
   const siv = ctx.sivKey.material;
+  const keyed = ctx.reversibleKey ? { reversibleKey: ctx.reversibleKey } : {};
   const byColumn = new Map(decisions.map((d) => [d.column, d]));
   const defaultRegion = (ctx.defaultRegion ?? 'GB').toUpperCase();
   const regionIndex = ctx.regionColumn === undefined ? -1 : columns.indexOf(ctx.regionColumn);
@@ -149,7 +165,7 @@ export function createRowTransformer(
     if (d.operator === 'keep' && !d.identifiesSubject) return { kind: 'keep' };
     const entity = d.entity ?? 'SUBJECT_ID';
     const options = d.options ?? {};
-    const op = compileOperator(d.operator, { entity, options, hmacKey: hmac, sivKey: siv, tokenLength: policy.tokenLength });
+    const op = compileOperator(d.operator, { entity, options, hmacKey: hmac, sivKey: siv, tokenLength: policy.tokenLength, ...keyed });
     // The default token operator computes exactly subjectToken(entity, value, region).
     const opIsSubjectToken =
       d.operator === 'token' &&
@@ -163,6 +179,7 @@ export function createRowTransformer(
       op,
       subject: d.identifiesSubject,
       opIsSubjectToken,
+      encrypt: d.operator === 'encrypt',
       caches: worthCaching(entity, d.operator)
         ? new RegionCaches(entity === 'PHONE_NUMBER' ? PHONE_CACHE_GENERATION : TOKEN_CACHE_GENERATION)
         : undefined,
@@ -178,7 +195,14 @@ export function createRowTransformer(
       const spec = operatorFor(policy, entity);
       // Dropping a span from a sentence is redacting it.
       const name = spec.operator === 'drop' ? 'redact' : spec.operator;
-      op = compileOperator(name, { entity, options: spec.options ?? {}, hmacKey: hmac, sivKey: siv, tokenLength: policy.tokenLength });
+      op = compileOperator(name, {
+        entity,
+        options: spec.options ?? {},
+        hmacKey: hmac,
+        sivKey: siv,
+        tokenLength: policy.tokenLength,
+        ...keyed,
+      });
       spanOps.set(entity, op);
     }
     return op;
@@ -221,6 +245,19 @@ export function createRowTransformer(
     return v;
   };
 
+  // Free-text spans whose policy operator is `encrypt` need vault keys too.
+  const spanEncrypt = new Map<EntityType, boolean>();
+  const spanIsEncrypt = (entity: EntityType): boolean => {
+    let v = spanEncrypt.get(entity);
+    if (v === undefined) spanEncrypt.set(entity, (v = operatorFor(policy, entity).operator === 'encrypt'));
+    return v;
+  };
+  const hasText = plans.some((p) => p.kind === 'text');
+  const spansMayEncrypt =
+    hasText && (policy.default.operator === 'encrypt' || Object.values(policy.entities).some((spec) => spec?.operator === 'encrypt'));
+  const reversible = spansMayEncrypt || plans.some((p) => p.kind === 'value' && p.encrypt);
+  const scanMemo = spansMayEncrypt ? new Map<string, { text: string; region: string; spans: Span[] }>() : undefined;
+
   const rowRegion = (cells: readonly Cell[]): string => {
     if (regionIndex < 0) return defaultRegion;
     const r = cells[regionIndex];
@@ -234,7 +271,10 @@ export function createRowTransformer(
         rule: 'cell-too-long',
       });
     }
-    const spans = scannerFor(region).scan(text);
+    // reversibleRefs scanned this very text just before: reuse its spans.
+    const memo = scanMemo?.get(column);
+    const spans = memo !== undefined && memo.text === text && memo.region === region ? memo.spans : scannerFor(region).scan(text);
+    if (memo !== undefined) scanMemo?.delete(column);
     if (spans.length === 0) return text;
     let out = '';
     let pos = 0;
@@ -260,6 +300,34 @@ export function createRowTransformer(
 
   return {
     outputColumns,
+    reversible,
+    reversibleRefs(cells, out) {
+      if (!reversible) return;
+      let region: string | undefined;
+      for (let i = 0; i < plans.length; i++) {
+        const plan = plans[i] as Plan;
+        const cell = cells[i] ?? null;
+        if (cell === null || cell === '' || (plan.kind !== 'text' && (plan.kind !== 'value' || !plan.encrypt))) continue;
+        region ??= rowRegion(cells);
+        try {
+          if (plan.kind === 'value') {
+            const value = typeof cell === 'string' ? cell : String(cell);
+            if (plan.caches?.get(region).has(value)) continue;
+            out.push(subjectToken(plan.entity, value, region));
+          } else if (scanMemo && typeof cell === 'string' && cell.length <= MAX_SCAN_LENGTH) {
+            const spans = scannerFor(region).scan(cell);
+            scanMemo.set(plan.column, { text: cell, region, spans });
+            for (const sp of spans) {
+              if (!spanIsEncrypt(sp.entity)) continue;
+              const piece = cell.slice(sp.start, sp.end);
+              if (!spanCacheFor(sp.entity, region).has(piece)) out.push(subjectToken(sp.entity, piece, region));
+            }
+          }
+        } catch {
+          // transform reports this cell (fail closed); it needs no key.
+        }
+      }
+    },
     transform(cells, tokensOut) {
       const out: Cell[] = new Array(outputColumns.length);
       let region: string | undefined;

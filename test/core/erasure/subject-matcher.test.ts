@@ -32,7 +32,7 @@ function context(): MatchContext {
   return {
     closure: new SubjectClosure(),
     tokeniser,
-    curated: new CuratedTokens(tokeniser, sivKey.material),
+    curated: new CuratedTokens(tokeniser),
     hmacKey,
     sivKey,
     policy: DEFAULT_POLICY,
@@ -129,6 +129,8 @@ describe('CuratedTokens', () => {
   const ctx = context();
   const t = ctx.tokeniser.token('EMAIL_ADDRESS', 'Jane.Doe@Example.com') as string;
   const hex = t.slice('EMAIL_'.length);
+  const vaultKey = new Uint8Array(randomBytes(32));
+  const enc = (ref: string, k = vaultKey) => encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', ref, ctx.sivKey.material, k);
 
   it.each([
     ['the policy form', t, t],
@@ -137,19 +139,18 @@ describe('CuratedTokens', () => {
     ['a longer token', `EMAIL_${hex}0123abcd`, t],
     ['a shorter token', `EMAIL_${hex.slice(0, 8)}`, undefined],
     ['clear text', 'jane.doe@example.com', undefined],
-    ['a reversible token', encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', ctx.sivKey.material), t],
-    [
-      'a reversible token of another key',
-      encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', new Uint8Array(randomBytes(32))),
-      undefined,
-    ],
+    // Reversible tokens are read by the pseudonym they carry: no key needed, before or after shredding.
+    ['a reversible token', enc(t), t],
+    ['a reversible token under another vault key', enc(t, new Uint8Array(randomBytes(32))), t],
+    ['a reversible token with a longer ref', enc(`EMAIL_${hex}0123abcd`), t],
+    ['a reversible token with a shorter ref', enc(`EMAIL_${hex.slice(0, 8)}`), undefined],
+    ['a malformed reversible token', `ENC_EMAIL_${hex}_tooShort`, undefined],
   ])('reads %s', (_name, cell, expected) => {
     expect(ctx.curated.cellToken(cell, 'EMAIL_ADDRESS')).toBe(expected);
   });
 
   it('finds plain and reversible tokens inside text, not inside longer words', () => {
-    const enc = encryptToken('EMAIL_ADDRESS', 'jane.doe@example.com', ctx.sivKey.material);
-    const text = `mail ${t}, again (${enc}) but not X${t} or ${t}00`;
+    const text = `mail ${t}, again (${enc(t)}) but not X${t} or ${t}00`;
     expect(ctx.curated.find(text).map((f) => f.token)).toEqual([t, t]);
   });
 });
@@ -228,7 +229,13 @@ describe('curated judge', () => {
     const ctx = context();
     seed(ctx, 'jane.doe@example.com');
     const plan = [...CUSTOMERS.slice(0, 2), decision('name', 'PERSON', 'encrypt'), CUSTOMERS[3] as ColumnDecision];
-    const t = createRowTransformer(COLUMNS, plan, { hmacKey: ctx.hmacKey, sivKey: ctx.sivKey, policy: DEFAULT_POLICY });
+    const vaultKey = new Uint8Array(randomBytes(32));
+    const t = createRowTransformer(COLUMNS, plan, {
+      hmacKey: ctx.hmacKey,
+      sivKey: ctx.sivKey,
+      policy: DEFAULT_POLICY,
+      reversibleKey: () => vaultKey,
+    });
     const rows: Cell[][] = [
       ['CUST-4711', 'jane.doe@example.com', 'Jane Doe', 'VIP'],
       ['CUST-5001', 'bob@example.org', 'Bob Roe', 'Referred by jane.doe@example.com'],

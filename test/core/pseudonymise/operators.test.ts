@@ -35,8 +35,27 @@ describe('operators', () => {
     expect(op('token', 'EMAIL_ADDRESS', { shape: 'email' })('a@b.example')).toMatch(/^EMAIL_[0-9a-f]{16}@example\.invalid$/);
   });
 
-  it('encrypt gives a reversible token', () => {
-    expect(op('encrypt', 'EMAIL_ADDRESS')('Alice@Example.com')).toMatch(/^ENC_EMAIL_/);
+  it('encrypt gives a reversible token carrying the value\'s pseudonym, under its vault key', () => {
+    const asked: string[] = [];
+    const enc = compileOperator('encrypt', {
+      entity: 'EMAIL_ADDRESS',
+      options: {},
+      hmacKey: KEY,
+      sivKey: KEY,
+      tokenLength: 16,
+      reversibleKey: (ref) => (asked.push(ref), KEY),
+    });
+    const ref = op('token', 'EMAIL_ADDRESS')('alice@example.com') as string;
+    expect(enc('Alice@Example.com')).toMatch(new RegExp(`^ENC_${ref}_[A-Za-z0-9_-]{22,}$`));
+    expect(asked).toEqual([ref]);
+  });
+
+  it('encrypt fails closed when the vault key was not fetched', () => {
+    const none = compileOperator('encrypt', { entity: 'EMAIL_ADDRESS', options: {}, hmacKey: KEY, sivKey: KEY, tokenLength: 16, reversibleKey: () => undefined });
+    for (const fn of [none, op('encrypt', 'EMAIL_ADDRESS')]) {
+      expect(() => fn('alice@example.com')).toThrow(expect.objectContaining({ context: { rule: 'subject-key-missing' } }));
+      expect(() => fn('alice@example.com')).toThrow(SanitisationError);
+    }
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { eraseSubject } from '../../../functions/core/erasure/erase-subject.ts';
 import { ReidentificationError, UsageError } from '../../../functions/core/errors.ts';
 import type { LineageRecord } from '../../../functions/core/ports.ts';
 import { reidentify, tokenHash } from '../../../functions/core/pseudonymise/reidentify.ts';
+import { parseEncryptedToken } from '../../../functions/core/pseudonymise/reversible.ts';
 import { readText } from '../../support/local-home.ts';
 import { ingest, type TestPorts, tempPorts } from '../erasure/helpers.ts';
 
@@ -102,8 +103,13 @@ describe('reidentify', () => {
   it('refuses altered, truncated, foreign and non-tokens without echoing them, and reveals nothing', async () => {
     const { ports, rows } = await ingested();
     // A token whose byte length leaves spare bits in its last character.
-    const good = rows.map((r) => r.email as string).find((t) => Buffer.from(t.slice(10), 'base64url').length % 3 !== 0) as string;
-    const body = good.slice('ENC_EMAIL_'.length);
+    const bodyOf = (t: string) => parseEncryptedToken(t)?.body as string;
+    const good = rows.map((r) => r.email as string).find((t) => Buffer.from(bodyOf(t), 'base64url').length % 3 !== 0) as string;
+    const body = bodyOf(good);
+    const head = good.slice(0, good.length - body.length); // ENC_EMAIL_<ref hex>_
+    const hex = head.slice('ENC_EMAIL_'.length, -1);
+    const otherRow = rows.map((r) => r.email as string).find((t) => t !== good) as string;
+    const otherHead = otherRow.slice(0, otherRow.length - bodyOf(otherRow).length);
     const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
     const other = await ingested(); // another home: another key
     // The same bytes with the spare low bits of the last base64 character set (n % 3 = 1: 4 bits, 2: 2 bits).
@@ -114,13 +120,16 @@ describe('reidentify', () => {
       return b64.slice(0, -1) + alphabet[last | ((1 << spare) - 1)];
     };
     const cases = [
-      ['one character changed', `ENC_EMAIL_${flip(body, 5)}`, 'token-auth'],
-      ['second-to-last character changed', `ENC_EMAIL_${flip(body, body.length - 2)}`, 'token-auth'],
-      ['truncated by 3 bytes', `ENC_EMAIL_${Buffer.from(body, 'base64url').subarray(0, -3).toString('base64url')}`, 'token-auth'],
-      ['moved to another entity', `ENC_PERSON_${body}`, 'token-auth'],
-      ['made under another key', other.rows[0]?.email as string, 'token-auth'],
-      ['unknown prefix', `ENC_NOPE_${body}`, 'token-format'],
-      ['non-canonical spelling of the same bytes', `ENC_EMAIL_${sloppy(body)}`, 'token-format'],
+      ['one character changed', `${head}${flip(body, 5)}`, 'token-auth'],
+      ['second-to-last character changed', `${head}${flip(body, body.length - 2)}`, 'token-auth'],
+      ['truncated by 3 bytes', `${head}${Buffer.from(body, 'base64url').subarray(0, -3).toString('base64url')}`, 'token-auth'],
+      // Another subject's ref: its key exists, but the ciphertext was sealed under this one's.
+      ['moved to another subject', `${otherHead}${body}`, 'token-auth'],
+      // No key is filed under these refs here, so nothing can even be tried.
+      ['moved to another entity', `ENC_PERSON_${hex}_${body}`, 'subject-erased'],
+      ['made under another deployment', other.rows[0]?.email as string, 'subject-erased'],
+      ['unknown prefix', `ENC_NOPE_${hex}_${body}`, 'token-format'],
+      ['non-canonical spelling of the same bytes', `${head}${sloppy(body)}`, 'token-format'],
       ['a plain HMAC token', rows[0]?.name as string, 'token-format'],
       ['a value pasted by mistake', 'ana.silva@example.com', 'token-format'],
     ] as const;

@@ -1,18 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_SCAN_LENGTH } from '../../../functions/core/detect/text-scanner.ts';
 import { SanitisationError } from '../../../functions/core/errors.ts';
 import type { SecretKey } from '../../../functions/core/ports.ts';
 import { DEFAULT_POLICY } from '../../../functions/core/pseudonymise/policy.ts';
-import { createRowTransformer } from '../../../functions/core/pseudonymise/row-transformer.ts';
+import { createRowTransformer, type RowTransformer } from '../../../functions/core/pseudonymise/row-transformer.ts';
 import { identifierTokens } from '../../../functions/core/pseudonymise/token.ts';
-import type { ColumnDecision } from '../../../functions/core/types.ts';
+import type { Cell, ColumnDecision } from '../../../functions/core/types.ts';
 
 const key = (fill: number, purpose: 'token-hmac' | 'token-siv'): SecretKey => ({
   material: new Uint8Array(32).fill(fill),
   ref: { keyId: 'k', version: '1', purpose },
 });
-const ctx = { hmacKey: key(1, 'token-hmac'), sivKey: key(2, 'token-siv'), policy: DEFAULT_POLICY, defaultRegion: 'GB' };
+/** Vault keys of `encrypt` values, as the pipeline fetches them before a row (see fetchKeys). */
+const vault = new Map<string, Uint8Array>();
+const ctx = {
+  hmacKey: key(1, 'token-hmac'),
+  sivKey: key(2, 'token-siv'),
+  policy: DEFAULT_POLICY,
+  defaultRegion: 'GB',
+  reversibleKey: (ref: string) => vault.get(ref),
+};
+/** What process-chunk does before transforming: fetch the refs the row needs; returns them. */
+function fetchKeys(t: RowTransformer, cells: readonly Cell[]): string[] {
+  const refs: string[] = [];
+  t.reversibleRefs(cells, refs);
+  for (const r of refs) if (!vault.has(r)) vault.set(r, new Uint8Array(randomBytes(32)));
+  return refs;
+}
 const d = (
   column: string,
   entity: ColumnDecision['entity'],
@@ -50,10 +66,10 @@ describe('row transformer', () => {
 
   it('applies the plan and collects subject tokens', () => {
     const tokens: string[] = [];
-    const out = tr.transform(
-      ['C-1', 'Alice@Example.com', '020 7946 0958', '1985-03-12', 'sk_live_x', 'GB', 'Call Maria Schmidt on +44 20 7946 0958.', 12.5],
-      tokens,
-    );
+    const row = ['C-1', 'Alice@Example.com', '020 7946 0958', '1985-03-12', 'sk_live_x', 'GB', 'Call Maria Schmidt on +44 20 7946 0958.', 12.5];
+    expect(tr.reversible).toBe(true);
+    fetchKeys(tr, row);
+    const out = tr.transform(row, tokens);
     expect(out[0]).toMatch(/^ID_[0-9a-f]{16}$/);
     expect(out[1]).toMatch(/^EMAIL_[0-9a-f]{16}$/);
     expect(out[2]).toMatch(/^ENC_PHONE_/);
@@ -131,5 +147,53 @@ describe('row transformer', () => {
     const t4 = createRowTransformer(['note'], [d('note', 'FREE_TEXT', 'keep', { freeText: true })], ctx);
     t4.transform(['mail a@b.example or c@d.example']);
     expect(t4.stats().spans.EMAIL_ADDRESS).toBe(2);
+  });
+});
+
+describe('row transformer: encrypt values need their vault keys first', () => {
+  const cols = ['email', 'note', 'tier'];
+  const encPlan = [d('email', 'EMAIL_ADDRESS', 'encrypt', { identifiesSubject: true }), d('note', 'FREE_TEXT', 'keep', { freeText: true }), d('tier', null, 'keep')];
+  const ref = (v: string) => identifierTokens(v, 'email', ctx.hmacKey.material, { tokenLength: 16 })[0] as string;
+
+  it('lists the refs of uncached values (the ordinary pseudonyms), then none once cached', () => {
+    const t = createRowTransformer(cols, encPlan, ctx);
+    const row = ['Dana@Example.com', 'no pii here', 'gold'];
+    expect(fetchKeys(t, row)).toEqual([ref('dana@example.com')]);
+    const out = t.transform(row);
+    expect(out[0]).toMatch(new RegExp(`^ENC_${ref('dana@example.com')}_`));
+    // Cached by the transformer: no vault round trip for a repeated value.
+    expect(fetchKeys(t, row)).toEqual([]);
+    expect(fetchKeys(t, [null, '', 'gold'])).toEqual([]);
+  });
+
+  it('fails closed, naming the column and rule, when a key was not fetched', () => {
+    const t = createRowTransformer(cols, encPlan, ctx);
+    const err = (() => {
+      try {
+        t.transform(['never.fetched@example.com', null, null]);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(SanitisationError);
+    expect((err as SanitisationError).context).toEqual({ column: 'email', rule: 'subject-key-missing' });
+    expect(String((err as Error).message)).not.toContain('never.fetched');
+    // Near miss: without encrypt columns or encrypt spans, nothing is ever listed.
+    const plain = createRowTransformer(cols, [d('email', 'EMAIL_ADDRESS', 'token', { identifiesSubject: true }), encPlan[1] as ColumnDecision], ctx);
+    expect(plain.reversible).toBe(false);
+    expect(fetchKeys(plain, ['a@b.example', 'mail c@d.example', null])).toEqual([]);
+  });
+
+  it('covers free-text spans when the policy encrypts their entity', () => {
+    const policy = { ...DEFAULT_POLICY, entities: { ...DEFAULT_POLICY.entities, EMAIL_ADDRESS: { operator: 'encrypt' as const } } };
+    const t = createRowTransformer(['note'], [encPlan[1] as ColumnDecision], { ...ctx, policy });
+    expect(t.reversible).toBe(true);
+    const row = ['write to erin@example.org or call'];
+    expect(fetchKeys(t, row)).toEqual([ref('erin@example.org')]);
+    const tokens: string[] = [];
+    const [note] = t.transform(row, tokens);
+    expect(note).toMatch(new RegExp(`^write to ENC_${ref('erin@example.org')}_[A-Za-z0-9_-]+ or call$`));
+    // The subject token is the HMAC token all the same (erasure and suppression find it).
+    expect(tokens).toEqual([ref('erin@example.org')]);
   });
 });
