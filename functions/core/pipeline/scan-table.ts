@@ -75,7 +75,7 @@ export async function scanTable(
   const qis = contract.quasiIdentifiers ?? inferQuasiIdentifiers(plan);
   let risk: RiskReport | undefined;
   if (qis.length > 0) {
-    const k = new KAnonymityCounter(table.columns, qis);
+    const k = new KAnonymityCounter(table.columns, qis, plan);
     for (const row of valid) k.add(row.cells);
     risk = k.report(contract.kAnonymity?.k ?? 5, contract.kAnonymity?.action ?? 'report');
   }
