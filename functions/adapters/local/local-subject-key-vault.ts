@@ -6,6 +6,10 @@
  * a new subject end up with the same key. `shred` overwrites the file and unlinks it; the
  * reversible tokens of that subject can then never be decrypted again. subjectRef is expected
  * to be a pseudonym, not a raw identifier.
+ *
+ * Only `getOrCreate` (the ingest path) serves keys from memory; `get` (re-identification) reads
+ * the file every time, so a key shredded by another process or another vault object is never
+ * served there.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -35,9 +39,11 @@ export class LocalSubjectKeyVault implements SubjectKeyVault {
   }
 
   async getOrCreate(subjectRef: string): Promise<Uint8Array> {
-    const existing = await this.get(subjectRef);
-    if (existing !== undefined) return existing;
     const id = subjectId(subjectRef);
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return new Uint8Array(cached);
+    const existing = await this.get(subjectRef);
+    if (existing !== undefined) return this.remember(id, existing);
     const key = randomBytes(32);
     const wrapped = await this.keys.encrypt(key, context(id));
     key.fill(0);
@@ -46,24 +52,30 @@ export class LocalSubjectKeyVault implements SubjectKeyVault {
     const stored = await this.get(subjectRef);
     if (stored === undefined)
       throw new UsageError('subject key vanished while being created (shredded concurrently)', { rule: 'subject-key' });
-    return stored;
+    return this.remember(id, stored);
   }
 
   async get(subjectRef: string): Promise<Uint8Array | undefined> {
     const id = subjectId(subjectRef);
-    const cached = this.cache.get(id);
-    if (cached !== undefined) return new Uint8Array(cached);
     const wrapped = await readFileIfExists(this.file(id));
     if (wrapped === undefined) return undefined;
     const key = await this.keys.decrypt(wrapped, context(id));
     if (key.length !== 32) throw new IntegrityError('subject key file is corrupt', { rule: 'subject-key' });
+    return key;
+  }
+
+  /** Keeps a copy for getOrCreate (oldest evicted first) and returns the key. */
+  private remember(id: string, key: Uint8Array): Uint8Array {
     if (this.cacheSize <= 0) return key;
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      if (oldest !== undefined) {
+        this.cache.get(oldest)?.fill(0);
+        this.cache.delete(oldest);
+      }
     }
-    this.cache.set(id, key);
-    return new Uint8Array(key);
+    this.cache.set(id, new Uint8Array(key));
+    return key;
   }
 
   async shred(subjectRef: string): Promise<boolean> {

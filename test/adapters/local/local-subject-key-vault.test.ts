@@ -41,6 +41,21 @@ describe('LocalSubjectKeyVault', () => {
     expect(hex(await vault.getOrCreate('tok_alice'))).not.toBe(hex(alice));
   });
 
+  it('get never serves a cached key: a key shredded by another vault object is gone at once', async () => {
+    const home = await tempHome();
+    const keys = new LocalKeyService(home);
+    const ingest = new LocalSubjectKeyVault(home, keys);
+    const erasure = new LocalSubjectKeyVault(home, keys);
+    const alice = await ingest.getOrCreate('tok_alice');
+    expect(hex(await ingest.get('tok_alice'))).toBe(hex(alice));
+    expect(await erasure.shred('tok_alice')).toBe(true);
+    expect(await ingest.get('tok_alice')).toBeUndefined();
+    // The vault that shredded drops its own cached copy as well.
+    await erasure.getOrCreate('tok_bob');
+    await erasure.shred('tok_bob');
+    expect(await erasure.get('tok_bob')).toBeUndefined();
+  });
+
   it('refuses a key file moved to another subject', async () => {
     const home = await tempHome();
     const vault = new LocalSubjectKeyVault(home, new LocalKeyService(home), { cacheSize: 0 });
