@@ -23,6 +23,7 @@ import type { ObjectDigest } from '../lineage/run-record.ts';
 import type { Ports, SecretKey } from '../ports.ts';
 import { ReversibleKeyCache } from '../pseudonymise/reversible-key-cache.ts';
 import { createRowTransformer, type RowTransformer } from '../pseudonymise/row-transformer.ts';
+import { subjectTokenPlan } from '../pseudonymise/subject-token-plan.ts';
 import { ProfileBuilder } from '../quality/profile-builder.ts';
 import type { Cell, Row } from '../types.ts';
 import { Channel } from './channel.ts';
@@ -48,6 +49,12 @@ export interface RunContext {
   readonly suppressed: ReadonlySet<string>;
   /** Vault keys of `encrypt` values, fetched before each row that needs them. */
   readonly reversibleKeys: ReversibleKeyCache;
+  /**
+   * Read only for subject tokens (indexing quarantined rows): `encrypt` needs no vault key there,
+   * so no key is created for a row that is not published. The transformer itself when the run
+   * has no `encrypt` values.
+   */
+  readonly subjectTokens: RowTransformer;
 }
 
 /** Loads the keys and the suppression list and builds the transformer of a run. */
@@ -55,17 +62,24 @@ export async function createRunContext(ports: Ports, setup: RunSetup, keys?: Run
   const runKeys = keys ?? { hmacKey: await ports.keys.pseudonymKey('token-hmac'), sivKey: await ports.keys.pseudonymKey('token-siv') };
   const { contract } = setup;
   const reversibleKeys = new ReversibleKeyCache(ports.subjectKeys);
+  const transformContext = {
+    hmacKey: runKeys.hmacKey,
+    sivKey: runKeys.sivKey,
+    policy: setup.policy,
+    reversibleKey: reversibleKeys.lookup,
+    defaultRegion: contract.defaultRegion ?? setup.config.defaultRegion,
+    ...(contract.regionColumn ? { regionColumn: contract.regionColumn } : {}),
+  };
   const transformer = failClosed('pseudonymisation', setup.input.key, () =>
-    createRowTransformer(setup.columns, setup.plan, {
-      hmacKey: runKeys.hmacKey,
-      sivKey: runKeys.sivKey,
-      policy: setup.policy,
-      reversibleKey: reversibleKeys.lookup,
-      defaultRegion: contract.defaultRegion ?? setup.config.defaultRegion,
-      ...(contract.regionColumn ? { regionColumn: contract.regionColumn } : {}),
-    }),
+    createRowTransformer(setup.columns, setup.plan, transformContext),
   );
-  return { setup, keys: runKeys, transformer, suppressed: await ports.suppression.all(), reversibleKeys };
+  const subjectTokens = transformer.reversible
+    ? failClosed('pseudonymisation', setup.input.key, () => {
+        const tokensOnly = subjectTokenPlan(setup.plan, setup.policy);
+        return createRowTransformer(setup.columns, tokensOnly.plan, { ...transformContext, policy: tokensOnly.policy });
+      })
+    : transformer;
+  return { setup, keys: runKeys, transformer, suppressed: await ports.suppression.all(), reversibleKeys, subjectTokens };
 }
 
 /** The options every aggregator of a run is built with (their states merge only when equal). */
@@ -256,11 +270,16 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
   };
   const tokens: string[] = [];
   // `encrypt` values: the row's missing vault keys are fetched before the (synchronous) transform.
+  // A ref is the value's pseudonym: on the suppression list it names an erased subject, whose row
+  // is dropped here, before a key erasure shredded could be created again. Returns true then.
   const refs: string[] = [];
-  const fetchKeys = async (cells: readonly Cell[]) => {
+  const fetchKeys = async (cells: readonly Cell[]): Promise<boolean> => {
     refs.length = 0;
     transformer.reversibleRefs(cells, refs);
-    if (refs.length > 0) await ctx.reversibleKeys.prefetch(refs);
+    if (refs.length === 0) return false;
+    if (suppressed.size > 0 && refs.some((r) => suppressed.has(r))) return true;
+    await ctx.reversibleKeys.prefetch(refs);
+    return false;
   };
 
   const quarantineRow = async (row: Row, issues: readonly RowIssue[]) => {
@@ -271,9 +290,8 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     }
     // Index the row's subject tokens too, so erasure finds quarantined copies.
     tokens.length = 0;
-    if (row.raw === undefined && transformer.reversible) await fetchKeys(row.cells);
     try {
-      if (row.raw === undefined) transformer.transform(row.cells, tokens);
+      if (row.raw === undefined) ctx.subjectTokens.transform(row.cells, tokens);
       else quarantineIndexExhaustive = false;
     } catch {
       quarantineIndexExhaustive = false;
@@ -287,7 +305,10 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     rowsIn++;
     const issues = validator.validate(row);
     if (issues.length > 0) return quarantineRow(row, issues);
-    if (transformer.reversible) await fetchKeys(row.cells);
+    if (transformer.reversible && (await fetchKeys(row.cells))) {
+      rowsSuppressed++;
+      return;
+    }
     tokens.length = 0;
     let out: Cell[];
     try {
