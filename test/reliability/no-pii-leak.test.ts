@@ -71,6 +71,11 @@ function hits(sources: readonly Source[], n: Needles): string[] {
   return found;
 }
 
+/** The ASCII values of six characters or more: what can be looked for in binary content without chance hits. */
+function longAscii(truth: ReadonlySet<string>): Needles {
+  return needles(new Set([...truth].filter((v) => /^[\x20-\x7e]+$/.test(v) && v.length >= 6)));
+}
+
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) if (e.isFile()) out.push(join(e.parentPath, e.name));
@@ -206,20 +211,29 @@ describe('no PII outside the encrypted stores, no key material anywhere', () => 
   it('finds none in lineage, quarantine reports, aggregates or any plaintext file of the home folder', async () => {
     const ports = await createLocalPorts(home, { logLevel: 'silent' });
     const stored: Source[] = [];
+    // Binary content (subject indexes, wrapped keys) is searched for the long values only: two random bytes can spell `Wm`.
+    const binary: Source[] = [];
+    const add = (where: string, bytes: Buffer) => {
+      const text = bytes.toString('utf8');
+      if (text.includes('\uFFFD') || text.includes('\u0000')) binary.push({ where, text: bytes.toString('latin1') });
+      else stored.push({ where, text });
+    };
     for (const o of await everyObjectText(ports)) {
       // Raw input and quarantined rows/files hold PII by design (encrypted at rest, checked below).
       if (o.bucket === 'ingest' || (o.bucket === 'quarantine' && !o.key.endsWith('_report.json'))) continue;
       // Curated free text is as good as detection; its structured columns are checked in the CLI tests.
       if (o.bucket === 'curated' && o.key.startsWith('customers/') && /part-\d+/.test(o.key)) continue;
-      stored.push({ where: `${o.bucket}/${o.key}`, text: o.text });
+      add(`${o.bucket}/${o.key}`, o.bytes);
     }
     for (const file of await filesUnder(home)) {
       if (file.endsWith('.bin')) continue; // encrypted object bodies: raw bytes checked in the next test
-      stored.push({ where: file.slice(home.length), text: await readFile(file, 'utf8') });
+      add(file.slice(home.length), await readFile(file));
     }
     expect(stored.some((s) => s.where.includes('lineage.jsonl'))).toBe(true);
     expect(stored.some((s) => s.where.endsWith('_report.json'))).toBe(true);
+    expect(binary.some((s) => s.where.endsWith('_subjects.idx'))).toBe(true);
     expect(hits(stored, needles(data.groundTruth))).toEqual([]);
+    expect(hits(binary, longAscii(data.groundTruth))).toEqual([]);
   });
 
   it('holds no plaintext in the encrypted object files, raw bytes searched', async () => {
@@ -228,7 +242,7 @@ describe('no PII outside the encrypted stores, no key material anywhere', () => 
     const raw: Source[] = [];
     for (const f of bins) raw.push({ where: f.slice(home.length), text: (await readFile(f)).toString('latin1') });
     // Latin-1 keeps every byte: an ASCII value present in the file would show as itself.
-    const ascii = needles(new Set([...data.groundTruth].filter((v) => /^[\x20-\x7e]+$/.test(v) && v.length >= 6)));
+    const ascii = longAscii(data.groundTruth);
     expect(hits([{ where: 'raw input', text: data.customersCsv }], ascii).length).toBeGreaterThan(500);
     expect(hits(raw, ascii)).toEqual([]);
   });

@@ -17,7 +17,9 @@ export async function localHome(): Promise<{ ports: TestPorts; dir: string; [Sym
 
 export async function drop(ports: TestPorts, key: string, body: string | Uint8Array): Promise<void> {
   const dataset = key.split('/')[0] ?? '';
-  await ports.objects.put('ingest', key, typeof body === 'string' ? new TextEncoder().encode(body) : body, { encryptionContext: { dataset } });
+  await ports.objects.put('ingest', key, typeof body === 'string' ? new TextEncoder().encode(body) : body, {
+    encryptionContext: { dataset },
+  });
 }
 
 export async function readText(ports: TestPorts, bucket: BucketRole, key: string): Promise<string> {
@@ -28,15 +30,16 @@ export async function readText(ports: TestPorts, bucket: BucketRole, key: string
 }
 
 /** Every object (all versions) of every bucket, decrypted, as one string per object. */
-export async function everyObjectText(ports: TestPorts): Promise<{ bucket: BucketRole; key: string; text: string }[]> {
-  const out: { bucket: BucketRole; key: string; text: string }[] = [];
+export async function everyObjectText(ports: TestPorts): Promise<{ bucket: BucketRole; key: string; text: string; bytes: Buffer }[]> {
+  const out: { bucket: BucketRole; key: string; text: string; bytes: Buffer }[] = [];
   for (const bucket of ['ingest', 'curated', 'quarantine', 'aggregates'] as const) {
     for await (const v of ports.objects.listVersions(bucket, '')) {
       if (v.isDeleteMarker) continue;
       const { body } = await ports.objects.get(bucket, v.key, v.versionId ? { versionId: v.versionId } : undefined);
       const chunks: Uint8Array[] = [];
       for await (const c of body) chunks.push(c);
-      out.push({ bucket, key: v.key, text: Buffer.concat(chunks).toString('utf8') });
+      const bytes = Buffer.concat(chunks);
+      out.push({ bucket, key: v.key, text: bytes.toString('utf8'), bytes });
     }
   }
   return out;
