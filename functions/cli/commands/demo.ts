@@ -15,7 +15,6 @@ import { readDataset } from '../../core/pipeline/read-dataset.ts';
 import { renderLineageTree } from '../../core/lineage/render-tree.ts';
 import type { Cell } from '../../core/types.ts';
 import type { CliContext } from '../cli-context.ts';
-import { CUSTOMERS_CONTRACT, generateDemoData } from '../demo/demo-data.ts';
 import { fmtInt, renderRunSummary } from '../format-run.ts';
 
 const MARKER = '.privacy-pipeline-demo';
@@ -45,6 +44,8 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
     ctx.out(c.bold(c.magenta(`── ${n}. ${title} `.padEnd(78, '─'))));
   };
   await prepareDir(dir);
+  // faker and its locales (≈ 30 MB of heap) load only when the demo runs, not with every command.
+  const { CUSTOMERS_CONTRACT, generateDemoData } = await import('../demo/demo-data.ts');
   const inputDir = join(dir, 'input');
   const home = join(dir, 'home');
   await mkdir(inputDir, { recursive: true });
@@ -61,10 +62,17 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
   await writeFile(files.contract, CUSTOMERS_CONTRACT);
   await writeFile(files.orders, data.ordersJsonl);
   // A transfer cut short: the gzip stream ends mid-way. The pipeline must reject it, not half-publish it.
-  const payments = gzipSync(`payment_id,customer_id,iban,amount\n${data.customers.slice(0, 200).map((x, i) => `P${i},${x.customer_id},${x.iban.replace(/ /g, '')},${(i * 7.3).toFixed(2)}`).join('\n')}\n`);
+  const payments = gzipSync(
+    `payment_id,customer_id,iban,amount\n${data.customers
+      .slice(0, 200)
+      .map((x, i) => `P${i},${x.customer_id},${x.iban.replace(/ /g, '')},${(i * 7.3).toFixed(2)}`)
+      .join('\n')}\n`,
+  );
   await writeFile(files.payments, payments.subarray(0, Math.floor(payments.length * 0.6)));
   const rel = (p: string) => relative(ctx.io.cwd, p) || '.';
-  ctx.out(`  ${rel(files.customers)}  ${fmtInt(size.customers)} customers from ${data.locales.join(', ')} (names, emails, national phone numbers,`);
+  ctx.out(
+    `  ${rel(files.customers)}  ${fmtInt(size.customers)} customers from ${data.locales.join(', ')} (names, emails, national phone numbers,`,
+  );
   ctx.out('      IBANs, card numbers, IPs, birth dates, free-text notes in 8 languages; 1% of rows broken on purpose)');
   ctx.out(`  ${rel(files.contract)}  its contract: types, enums, subject key, quasi-identifiers, DP queries`);
   ctx.out(`  ${rel(files.orders)}  ${fmtInt(size.orders)} orders referencing the same customers by id and email (no contract: inferred)`);
@@ -73,7 +81,11 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
   section(2, 'Ingest: validate → detect → pseudonymise → aggregate → encrypt → lineage');
   const ports = await ctx.ports(home);
   const runs: Record<string, RunRecord> = {};
-  for (const [dataset, file] of [['customers', files.customers], ['orders', files.orders], ['payments', files.payments]] as const) {
+  for (const [dataset, file] of [
+    ['customers', files.customers],
+    ['orders', files.orders],
+    ['payments', files.payments],
+  ] as const) {
     const key = `${dataset}/${file.slice(file.lastIndexOf('/') + 1)}`;
     await ports.objects.put('ingest', key, createReadStream(file), { encryptionContext: { dataset } });
     const contract = dataset === 'customers' ? { text: CUSTOMERS_CONTRACT, source: rel(files.contract) } : undefined;
@@ -90,14 +102,25 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
   // Curated rows keep the order of the raw rows that were published.
   const rawPublished = data.customers.filter((_, i) => !data.brokenRows.some((b) => b.row === i + 1));
   const aligned = rawPublished.length === published.length;
-  const picks = aligned ? rawPublished.map((x, i) => (/[@+]/.test(x.notes) ? i : -1)).filter((i) => i >= 0).slice(0, 3) : [];
+  const picks = aligned
+    ? rawPublished
+        .map((x, i) => (/[@+]/.test(x.notes) ? i : -1))
+        .filter((i) => i >= 0)
+        .slice(0, 3)
+    : [];
   for (const idx of picks) {
     const raw = rawPublished[idx] as unknown as Record<string, string>;
     const out = published[idx] as Cell[];
     ctx.out(c.dim(`  row ${idx + 1}`));
     for (const col of show) {
       const outValue = String(out[curated.columns.indexOf(col)] ?? '∅');
-      ctx.out(`    ${col.padEnd(14)} ${c.red(maskForDisplay(raw[col] ?? '').slice(0, 44).padEnd(44))} → ${c.green(outValue.slice(0, 90))}`);
+      ctx.out(
+        `    ${col.padEnd(14)} ${c.red(
+          maskForDisplay(raw[col] ?? '')
+            .slice(0, 44)
+            .padEnd(44),
+        )} → ${c.green(outValue.slice(0, 90))}`,
+      );
     }
   }
 
@@ -108,13 +131,18 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
   const oId = ordersView.columns.indexOf('customer_id');
   const oEmail = ordersView.columns.indexOf('customer_email');
   const publishedRawIds = new Set(rawPublished.map((x) => x.customer_id));
-  const expected = data.ordersJsonl.trim().split('\n').filter((l) => publishedRawIds.has(JSON.parse(l).customer_id)).length;
+  const expected = data.ordersJsonl
+    .trim()
+    .split('\n')
+    .filter((l) => publishedRawIds.has(JSON.parse(l).customer_id)).length;
   const joinedById = ordersView.rows.filter((r) => custIds.has(String(r[oId]))).length;
   const joinedByEmail = ordersView.rows.filter((r) => custEmails.has(String(r[oEmail]))).length;
   const ok = (n: number) => (n === expected ? c.green('✓') : c.red('✗'));
   ctx.out(`  orders whose customer was published: ${fmtInt(expected)} (raw join)`);
   ctx.out(`  ${ok(joinedById)} joined on customer_id token:    ${fmtInt(joinedById)}  (${pctOf(joinedById, expected)})`);
-  ctx.out(`  ${ok(joinedByEmail)} joined on email token:          ${fmtInt(joinedByEmail)}  (${pctOf(joinedByEmail, expected)}; 1 in 7 order emails were upper-case)`);
+  ctx.out(
+    `  ${ok(joinedByEmail)} joined on email token:          ${fmtInt(joinedByEmail)}  (${pctOf(joinedByEmail, expected)}; 1 in 7 order emails were upper-case)`,
+  );
   const sampleToken = String(published[0]?.[curated.columns.indexOf('email')] ?? '');
   ctx.out(c.dim(`  tokens are HMAC-SHA-256 under a key held by the key service, per entity type, over a canonical form: ${sampleToken}`));
 
@@ -123,19 +151,26 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
   const aggregateKey = customersRun?.outputs.find((o) => o.role === 'aggregates' && o.key.endsWith('.json'))?.key;
   if (aggregateKey) {
     const { body } = await ports.objects.get('aggregates', aggregateKey);
-    const doc = JSON.parse(await text(body)) as { releases: { id: string; value?: number; values?: Record<string, number>; epsilon: number; ci95?: [number, number] }[]; budget: { remaining: { epsilon: number } } };
+    const doc = JSON.parse(await text(body)) as {
+      releases: { id: string; value?: number; values?: Record<string, number>; epsilon: number; ci95?: [number, number] }[];
+      budget: { remaining: { epsilon: number } };
+    };
     const truthBySegment = new Map<string, number>();
     for (const x of rawPublished) truthBySegment.set(x.segment, (truthBySegment.get(x.segment) ?? 0) + 1);
     for (const r of doc.releases) {
       if (r.values) {
-        const parts = Object.entries(r.values).slice(0, 6).map(([k, v]) => `${k} ${fmtNum(v)}${r.id === 'customers_by_segment' ? c.dim(` (true ${truthBySegment.get(k) ?? 0})`) : ''}`);
+        const parts = Object.entries(r.values)
+          .slice(0, 6)
+          .map(([k, v]) => `${k} ${fmtNum(v)}${r.id === 'customers_by_segment' ? c.dim(` (true ${truthBySegment.get(k) ?? 0})`) : ''}`);
         ctx.out(`  ${r.id.padEnd(24)} ε=${r.epsilon}  ${parts.join(', ')}`);
       } else {
         const ci = r.ci95 ? c.dim(` 95% CI [${fmtNum(r.ci95[0])}, ${fmtNum(r.ci95[1])}]`) : '';
         ctx.out(`  ${r.id.padEnd(24)} ε=${r.epsilon}  ${fmtNum(r.value ?? Number.NaN)}${ci}`);
       }
     }
-    ctx.out(`  budget of dataset customers: ε ${doc.budget.remaining.epsilon} of 5 left. Noise is exact (discrete Laplace on integers / a 2^-k grid).`);
+    ctx.out(
+      `  budget of dataset customers: ε ${doc.budget.remaining.epsilon} of 5 left. Noise is exact (discrete Laplace on integers / a 2^-k grid).`,
+    );
   }
 
   section(6, 'Encrypted at rest');
@@ -144,7 +179,9 @@ export async function runDemo(ctx: CliContext, dir: string, size: { customers: n
   let hits = 0;
   for (const f of storeFiles) if ((await readFile(f)).includes(probe)) hits++;
   ctx.out(`  ${fmtInt(storeFiles.length)} object files under ${rel(join(home, 'store'))}: every one is AES-256-GCM with its own data key,`);
-  ctx.out(`  wrapped by the local key service (${rel(join(home, 'keyring.json'))}, mode 0600). Files containing a raw email: ${hits === 0 ? c.green('0') : c.red(String(hits))}`);
+  ctx.out(
+    `  wrapped by the local key service (${rel(join(home, 'keyring.json'))}, mode 0600). Files containing a raw email: ${hits === 0 ? c.green('0') : c.red(String(hits))}`,
+  );
 
   section(7, 'Lineage');
   const records = [];

@@ -94,16 +94,32 @@ function skippedRecord(dataset: string, input: IngestInput, at: Date, ports: Por
   };
 }
 
-export async function ingestObject(ports: Ports, input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
-  const config: PipelineConfig = { ...DEFAULT_PIPELINE_CONFIG, ...options.config };
-  const policy = options.policy ?? DEFAULT_POLICY;
-  const dataset = input.dataset ?? datasetFromKey(input.key);
+/** A claimed input, or the result that makes running it unnecessary. */
+type Claimed =
+  | { readonly kind: 'done'; readonly result: IngestResult }
+  | {
+      readonly kind: 'claimed';
+      readonly dataset: string;
+      readonly ingestedAt: Date;
+      readonly idempotencyKey: string;
+      readonly runId: string;
+      readonly owner: string;
+    };
 
+/** Checks the input, takes the idempotency claim, and answers duplicates from lineage. */
+async function claimInput(ports: Ports, input: IngestInput, config: PipelineConfig): Promise<Claimed> {
+  const dataset = input.dataset ?? datasetFromKey(input.key);
   const head = await ports.objects.head('ingest', input.key);
   if (!head) throw new PrivacyPipelineError('input object not found', { file: input.key, rule: 'not-found' });
   if (head.metadata[ORIGIN_METADATA] === 'erasure') {
     // Erasure rewrote this raw object in place; its rows were already published (or removed).
-    return { status: 'SKIPPED', duplicate: true, record: skippedRecord(dataset, input, head.lastModified, ports), contract: undefined };
+    const result: IngestResult = {
+      status: 'SKIPPED',
+      duplicate: true,
+      record: skippedRecord(dataset, input, head.lastModified, ports),
+      contract: undefined,
+    };
+    return { kind: 'done', result };
   }
   const etag = input.etag ?? head.etag;
   // The version is left out on purpose: the same bytes uploaded again under the same key are the
@@ -119,33 +135,159 @@ export async function ingestObject(ports: Ports, input: IngestInput, options: In
   if (claim.status === 'completed') {
     const previous = (await ports.lineage.get(String(claim.result.runId))) as RunRecord | undefined;
     if (!previous) throw new PrivacyPipelineError('idempotency record points to a missing lineage record', { file: input.key });
-    return { status: 'SKIPPED', duplicate: true, record: previous, contract: previous.contract.body as DatasetContract | undefined };
+    return {
+      kind: 'done',
+      result: { status: 'SKIPPED', duplicate: true, record: previous, contract: previous.contract.body as DatasetContract | undefined },
+    };
   }
   if (claim.status === 'in-progress') {
     throw new InProgressError(`input is being processed by another invocation until ${claim.expiresAt}`, { file: input.key });
   }
-
   try {
     // An earlier invocation committed its lineage record and died before completing the claim:
     // the run is published; doing it again would only write second versions of every output.
     const committed = (await ports.lineage.get(runId)) as RunRecord | undefined;
     if (committed) {
       await ports.idempotency.complete(idempotencyKey, owner, { runId, status: committed.status });
-      return { status: 'SKIPPED', duplicate: true, record: committed, contract: committed.contract.body as DatasetContract | undefined };
+      return {
+        kind: 'done',
+        result: { status: 'SKIPPED', duplicate: true, record: committed, contract: committed.contract.body as DatasetContract | undefined },
+      };
     }
-    const run = new IngestRun(ports, input, dataset, head.lastModified, idempotencyKey, runId, config, policy, options);
-    const { record, contract } = await run.execute();
-    try {
-      await ports.lineage.append(record as unknown as Parameters<Ports['lineage']['append']>[0]);
-    } catch (err) {
-      // A retry after a crash between the lineage write and the claim completion.
-      if (!(err instanceof ConflictError)) throw err;
-    }
-    await ports.idempotency.complete(idempotencyKey, owner, { runId, status: record.status });
-    ports.logger.info('run finished', { runId, dataset, status: record.status, rowsIn: record.counts.rowsIn });
-    return { status: record.status, record, duplicate: false, contract };
   } catch (err) {
     await ports.idempotency.release(idempotencyKey, owner).catch(() => undefined);
+    throw err;
+  }
+  return { kind: 'claimed', dataset, ingestedAt: head.lastModified, idempotencyKey, runId, owner };
+}
+
+/** Appends the run's lineage record and completes the claim: the run is committed. */
+async function commitRun(
+  ports: Ports,
+  claimed: { idempotencyKey: string; runId: string; owner: string; dataset: string },
+  out: { record: RunRecord; contract: DatasetContract | undefined },
+): Promise<IngestResult> {
+  const { record, contract } = out;
+  try {
+    await ports.lineage.append(record as unknown as Parameters<Ports['lineage']['append']>[0]);
+  } catch (err) {
+    // A retry after a crash between the lineage write and the claim completion.
+    if (!(err instanceof ConflictError)) throw err;
+  }
+  await ports.idempotency.complete(claimed.idempotencyKey, claimed.owner, { runId: claimed.runId, status: record.status });
+  ports.logger.info('run finished', {
+    runId: claimed.runId,
+    dataset: claimed.dataset,
+    status: record.status,
+    rowsIn: record.counts.rowsIn,
+  });
+  return { status: record.status, record, duplicate: false, contract };
+}
+
+export async function ingestObject(ports: Ports, input: IngestInput, options: IngestOptions = {}): Promise<IngestResult> {
+  const config: PipelineConfig = { ...DEFAULT_PIPELINE_CONFIG, ...options.config };
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const claimed = await claimInput(ports, input, config);
+  if (claimed.kind === 'done') return claimed.result;
+  const { idempotencyKey, runId, owner, dataset } = claimed;
+  try {
+    const run = new IngestRun(ports, input, dataset, claimed.ingestedAt, idempotencyKey, runId, config, policy, options);
+    return await commitRun(ports, claimed, await run.execute());
+  } catch (err) {
+    await ports.idempotency.release(idempotencyKey, owner).catch(() => undefined);
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- fan-out (AWS Step Functions)
+
+/**
+ * A run prepared for fan-out, as plain data (stored between the steps of the workflow): the
+ * setup every chunk processor needs, the chunks, and what the merge step needs to finish.
+ */
+export interface FanOutPlan {
+  readonly version: 1;
+  readonly input: IngestInput;
+  readonly dataset: string;
+  /** Last-modified of the input (ISO), which fixes the run key. */
+  readonly ingestedAt: string;
+  readonly idempotencyKey: string;
+  readonly runId: string;
+  /** The idempotency claim's owner: the merge step completes (or releases) it. */
+  readonly owner: string;
+  readonly setup: RunSetup;
+  readonly chunks: readonly ChunkSpec[];
+  readonly inputDigest: { readonly size: number; readonly sha256: string };
+  /** Tokens of erased subjects when the run started (the merge re-checks for new ones). */
+  readonly suppressedBefore: readonly string[];
+  readonly stages: Readonly<Record<string, number>>;
+}
+
+/** Either a plan to fan out, or a run that is already over (duplicate, rejected, or small enough to run in one pass). */
+export type PlanOutcome =
+  | { readonly kind: 'fan-out'; readonly plan: FanOutPlan }
+  | { readonly kind: 'done'; readonly result: IngestResult };
+
+/**
+ * Step 1 of a fan-out: claims the input, prepares the run (sample, contract, column plan, keys)
+ * and cuts the whole file into chunks. Files that cannot be split (gzip, `unique` columns) or
+ * give one chunk run in one pass right here; permanent problems quarantine the file as usual.
+ * The claim lasts `config.claimTtlMs`: give fan-outs a TTL longer than the workflow.
+ */
+export async function planIngest(
+  ports: Ports,
+  input: IngestInput,
+  options: IngestOptions & { readonly targetChunkBytes: number },
+): Promise<PlanOutcome> {
+  const config: PipelineConfig = { ...DEFAULT_PIPELINE_CONFIG, ...options.config };
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const claimed = await claimInput(ports, input, config);
+  if (claimed.kind === 'done') return claimed;
+  const { idempotencyKey, runId, owner, dataset } = claimed;
+  try {
+    const run = new IngestRun(ports, input, dataset, claimed.ingestedAt, idempotencyKey, runId, config, policy, options);
+    const planned = await run.planChunks(options.targetChunkBytes);
+    if (planned.kind === 'done') return { kind: 'done', result: await commitRun(ports, claimed, planned.out) };
+    return {
+      kind: 'fan-out',
+      plan: { version: 1, input, dataset, ingestedAt: claimed.ingestedAt.toISOString(), idempotencyKey, runId, owner, ...planned.state },
+    };
+  } catch (err) {
+    await ports.idempotency.release(idempotencyKey, owner).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Last step of a fan-out: merges the chunks' results (in chunk order), adds DP noise once,
+ * writes indexes, releases and the manifest, appends lineage and completes the claim. When a
+ * chunk failed (`failure`), the chunks that succeeded are removed first; a permanent failure
+ * quarantines the whole file, a transient one releases the claim and is rethrown.
+ */
+export async function finishIngest(
+  ports: Ports,
+  plan: FanOutPlan,
+  results: readonly ChunkResult[],
+  options: IngestOptions & { readonly failure?: unknown } = {},
+): Promise<IngestResult> {
+  const config: PipelineConfig = { ...DEFAULT_PIPELINE_CONFIG, ...options.config };
+  const policy = options.policy ?? DEFAULT_POLICY;
+  const claimed = { idempotencyKey: plan.idempotencyKey, runId: plan.runId, owner: plan.owner, dataset: plan.dataset };
+  try {
+    const run = new IngestRun(
+      ports,
+      plan.input,
+      plan.dataset,
+      new Date(plan.ingestedAt),
+      plan.idempotencyKey,
+      plan.runId,
+      config,
+      policy,
+      options,
+    );
+    return await commitRun(ports, claimed, await run.finishFanOut(plan, results, options.failure));
+  } catch (err) {
+    await ports.idempotency.release(plan.idempotencyKey, plan.owner).catch(() => undefined);
     throw err;
   }
 }
@@ -207,12 +349,24 @@ function indexOf(part: ChunkOutcome | ChunkResult): number {
   return 'summary' in part ? part.summary.index : part.index;
 }
 
+/** A run opened, sampled and planned, its rows not read yet. */
+interface Prepared {
+  readonly setup: RunSetup;
+  readonly keys: RunKeys;
+  readonly table: DecodedTable;
+  readonly rowIterator: AsyncIterator<Row>;
+  readonly sample: Row[];
+  readonly source: ReturnType<typeof digesting>;
+  readonly parquetDigest: Promise<{ size: number; sha256: string }> | undefined;
+  readonly hinted: ReturnType<typeof formatFromKey>;
+}
+
 /** Thrown into the chunk planner to stop it once a chunk failed. */
 const STOP_PLANNING = Symbol('stop planning');
 
 /** State of one run. Split out so the stages read top to bottom. */
 class IngestRun {
-  private readonly startedAt: Date;
+  private startedAt: Date;
   private readonly runKey: string;
   private readonly stages: Record<string, number> = {};
   private readonly keysUsed: KeyRef[] = [];
@@ -260,7 +414,130 @@ class IngestRun {
     return this.input.versionId ? { versionId: this.input.versionId } : undefined;
   }
 
+  /** Step 1 of a fan-out (see planIngest): the chunks and the state for the next steps, or a finished run. */
+  async planChunks(
+    targetBytes: number,
+  ): Promise<
+    | { kind: 'done'; out: { record: RunRecord; contract: DatasetContract | undefined } }
+    | { kind: 'fan-out'; state: Pick<FanOutPlan, 'setup' | 'chunks' | 'inputDigest' | 'suppressedBefore' | 'stages'> }
+  > {
+    let prepared: Prepared;
+    try {
+      prepared = await this.prepare();
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      return { kind: 'done', out: await this.quarantineWholeFile(err as PrivacyPipelineError) };
+    }
+    const { setup, table } = prepared;
+    const splittable = setup.format.compression === 'none' && !setup.contract.columns.some((c) => c.unique);
+    if (splittable) {
+      const chunks: ChunkSpec[] = [];
+      let headerEnd = 0;
+      const t0 = performance.now();
+      if (setup.format.format === 'parquet') chunks.push(...planParquetChunks(table.rowGroups ?? [], targetBytes));
+      else {
+        await prepared.rowIterator.return?.();
+        const { body } = await this.ports.objects.get('ingest', this.input.key, this.versionOpt());
+        const onChunk = (c: ChunkSpec, h: number) => {
+          chunks.push(c);
+          headerEnd = h;
+        };
+        const summary =
+          setup.format.format === 'csv'
+            ? await planCsvChunks(body, { delimiter: setup.format.delimiter, targetBytes, onChunk })
+            : await planJsonlChunks(body, { targetBytes, onChunk });
+        this.inputDigest = { size: summary.size, sha256: summary.sha256 };
+      }
+      this.stages.plan = performance.now() - t0;
+      if (chunks.length > 1) {
+        if (prepared.parquetDigest) this.inputDigest = await prepared.parquetDigest;
+        const suppressed = await this.ports.suppression.all();
+        return {
+          kind: 'fan-out',
+          state: {
+            setup: { ...setup, headerEnd, chunked: true },
+            chunks,
+            inputDigest: this.inputDigest ?? { size: setup.input.size, sha256: '' },
+            suppressedBefore: [...suppressed],
+            stages: { ...this.stages },
+          },
+        };
+      }
+      if (setup.format.format !== 'parquet') {
+        // One chunk: the sequential read was closed for the scan; one pass from the start.
+        return {
+          kind: 'done',
+          out: await this.guard(async () =>
+            this.finish(
+              setup,
+              await this.runSequentialAgain(setup, prepared.keys, prepared.hinted),
+              await this.ports.suppression.all(),
+              false,
+            ),
+          ),
+        };
+      }
+    }
+    return { kind: 'done', out: await this.guard(() => this.runPrepared(prepared)) };
+  }
+
+  /** Step 3 of a fan-out (see finishIngest). */
+  async finishFanOut(
+    plan: FanOutPlan,
+    results: readonly ChunkResult[],
+    failure: unknown,
+  ): Promise<{ record: RunRecord; contract: DatasetContract | undefined }> {
+    const { setup } = plan;
+    // The state the plan step decided, restored.
+    this.format = setup.format;
+    this.contract = setup.contract;
+    this.contractSource = setup.contractSource;
+    this.contractInferred = setup.contractInferred;
+    this.plan = [...setup.plan];
+    this.keysUsed.push(...setup.keysUsed);
+    this.inputDigest = plan.inputDigest;
+    Object.assign(this.stages, plan.stages);
+    this.startedAt = new Date(setup.startedAt);
+    if (failure !== undefined) {
+      await discardOutputs(
+        this.ports,
+        results.flatMap((r) => [r.curated, ...(r.quarantine ? [r.quarantine] : [])]),
+      );
+      if (isTransient(failure)) throw failure;
+      return this.quarantineWholeFile(failure as PrivacyPipelineError);
+    }
+    const hmacKey = await this.ports.keys.pseudonymKey('token-hmac');
+    this.chunks = [...results].sort((a, b) => a.index - b.index).map((r) => ({ index: r.index, rows: r.rowsIn }));
+    if (results.length !== plan.chunks.length || this.chunks.some((c, i) => c.index !== i)) {
+      throw new TransientError(`${this.input.key}: ${results.length} chunk results for ${plan.chunks.length} chunks`, {
+        file: this.input.key,
+        rule: 'chunk-results',
+      });
+    }
+    const merged = mergeChunks(setup, hmacKey, results);
+    return this.guard(() => this.finish(setup, merged, new Set(plan.suppressedBefore), true), merged);
+  }
+
+  /** Permanent errors end in a whole-file quarantine (after removing what the chunks wrote). */
+  private async guard(
+    fn: () => Promise<{ record: RunRecord; contract: DatasetContract | undefined }>,
+    merged?: MergedChunks,
+  ): Promise<{ record: RunRecord; contract: DatasetContract | undefined }> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isTransient(err)) throw err;
+      if (merged) await discardOutputs(this.ports, [...merged.curatedParts, ...merged.quarantineParts]);
+      return this.quarantineWholeFile(err as PrivacyPipelineError);
+    }
+  }
+
   private async process(): Promise<{ record: RunRecord; contract: DatasetContract }> {
+    return this.runPrepared(await this.prepare());
+  }
+
+  /** Opens the input, samples it, resolves the contract, plans the columns and loads the keys. */
+  private async prepare(): Promise<Prepared> {
     const { ports, dataset, input } = this;
     const t0 = performance.now();
     const object = await ports.objects.get('ingest', input.key, this.versionOpt());
@@ -328,7 +605,15 @@ class IngestRun {
       chunked: false,
     };
     this.stages.prepare = performance.now() - t0;
+    return { setup, keys, table, rowIterator, sample, source, parquetDigest, hinted };
+  }
 
+  /** Runs a prepared run: in parallel chunks when the options allow it, else in one pass. */
+  private async runPrepared(prepared: Prepared): Promise<{ record: RunRecord; contract: DatasetContract }> {
+    const { ports, dataset } = this;
+    const { setup, keys, table, rowIterator, sample, source, parquetDigest, hinted } = prepared;
+    const { hmacKey } = keys;
+    const isParquet = setup.format.format === 'parquet';
     const t1 = performance.now();
     const parallel = this.parallelPlan(setup, table);
     let merged: MergedChunks;

@@ -527,3 +527,21 @@ async function* linesToBytes(lines: AsyncIterable<string>): AsyncIterable<Uint8A
   }
   if (batch) yield encoder.encode(batch);
 }
+
+/** A chunk result as JSON text (Lambda payloads, objects between workflow steps): index hashes as base64. */
+export function chunkResultToJson(r: ChunkResult): string {
+  const b64 = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  return JSON.stringify({ ...r, curatedIndex: b64(r.curatedIndex), quarantineIndex: b64(r.quarantineIndex) });
+}
+
+/** The inverse of chunkResultToJson. */
+export function chunkResultFromJson(text: string): ChunkResult {
+  const o = JSON.parse(text) as Omit<ChunkResult, 'curatedIndex' | 'quarantineIndex'> & { curatedIndex: string; quarantineIndex: string };
+  const f64 = (s: string) => {
+    const b = Buffer.from(s, 'base64');
+    const copy = new Uint8Array(b.byteLength);
+    copy.set(b);
+    return new Float64Array(copy.buffer);
+  };
+  return { ...o, curatedIndex: f64(o.curatedIndex), quarantineIndex: f64(o.quarantineIndex) };
+}

@@ -62,9 +62,17 @@ export function errorToWire(err: unknown): WireError {
   return { name, message: `${name} in a chunk processor`, permanent: false };
 }
 
-/** The error again, as its own class when it is one of the pipeline's (else a transient error). */
+/**
+ * The error again, as its own class when it is one of the pipeline's; another permanent pipeline
+ * error keeps its name and permanence; anything else becomes a transient error.
+ */
 export function errorFromWire(w: WireError): Error {
   const Cls = CLASSES[w.name];
   if (Cls) return new Cls(w.message, { ...w.context });
+  if (w.permanent) {
+    const err = new PrivacyPipelineError(w.message, { ...w.context });
+    Object.defineProperty(err, 'name', { value: w.name });
+    return err;
+  }
   return new TransientError(w.message, { ...w.context, rule: 'chunk-processor-failed', errorClass: w.name });
 }

@@ -4,8 +4,14 @@ import { decodeTable } from '../../../functions/core/codecs/decode-table.ts';
 import { InvalidFileError } from '../../../functions/core/errors.ts';
 import type { RunRecord } from '../../../functions/core/lineage/run-record.ts';
 import type { ChunkExecutor } from '../../../functions/core/pipeline/chunk-types.ts';
-import { ingestObject } from '../../../functions/core/pipeline/ingest-object.ts';
-import { inProcessExecutor } from '../../../functions/core/pipeline/process-chunk.ts';
+import { finishIngest, ingestObject, planIngest } from '../../../functions/core/pipeline/ingest-object.ts';
+import {
+  chunkResultFromJson,
+  chunkResultToJson,
+  inProcessExecutor,
+  processChunk,
+  toChunkResult,
+} from '../../../functions/core/pipeline/process-chunk.ts';
 import type { Cell } from '../../../functions/core/types.ts';
 import { drop, localHome, readText, type TestPorts } from '../../support/local-home.ts';
 
@@ -206,5 +212,62 @@ describe('parallel runs give the same output as one pass', () => {
     const curated: string[] = [];
     for await (const o of home.ports.objects.listVersions('curated', 'par/')) if (!o.isDeleteMarker) curated.push(o.key);
     expect(curated).toEqual([]);
+  });
+});
+
+describe('fan-out: the AWS workflow steps (plan → chunks → merge) called in sequence, without AWS', () => {
+  it('gives the same output as one pass, through JSON between the steps', async () => {
+    await using home = await localHome();
+    const { ports } = home;
+    const text = csvText(300);
+    await drop(ports, 'seq/f.csv', text);
+    await drop(ports, 'par/f.csv', text);
+    const seq = (await ingestObject(ports, { key: 'seq/f.csv', contract: contractFor('seq') })).record;
+    const planned = await planIngest(ports, { key: 'par/f.csv', contract: contractFor('par') }, { targetChunkBytes: 700 });
+    if (planned.kind !== 'fan-out') throw new Error('expected a fan-out plan');
+    // Each step sees only what the workflow passes on: JSON.
+    const plan = JSON.parse(JSON.stringify(planned.plan)) as typeof planned.plan;
+    expect(plan.chunks.length).toBeGreaterThan(5);
+    const results = [];
+    for (const chunk of [...plan.chunks].reverse()) {
+      results.push(chunkResultFromJson(chunkResultToJson(toChunkResult(await processChunk(ports, plan.setup, chunk)))));
+    }
+    const { record } = await finishIngest(ports, plan, results);
+    expect(record.status).toBe('COMPLETE');
+    expect(record.chunks?.map((c) => c.index)).toEqual(plan.chunks.map((c) => c.index));
+    expect(await partRows(ports, record)).toEqual(await partRows(ports, seq));
+    expect(record.counts).toEqual(seq.counts);
+    expect(record.input.sha256).toBe(seq.input.sha256);
+    expect(await quarantined(ports, record)).toEqual(await quarantined(ports, seq));
+    const index = (r: RunRecord) => r.outputs.filter((o) => o.role === 'subject-index').map((o) => [o.bucket, o.rows, o.sha256]);
+    expect(index(record)).toEqual(index(seq));
+    expect(record.budget).toHaveLength(1);
+    // Committed: the same input again is a duplicate.
+    const again = await planIngest(ports, { key: 'par/f.csv', contract: contractFor('par') }, { targetChunkBytes: 700 });
+    expect(again.kind === 'done' && again.result.duplicate).toBe(true);
+  });
+
+  it('a failed chunk: what the others wrote is removed and the file is quarantined', async () => {
+    await using home = await localHome();
+    const { ports } = home;
+    await drop(ports, 'par/g.csv', csvText(200));
+    const planned = await planIngest(ports, { key: 'par/g.csv', contract: contractFor('par') }, { targetChunkBytes: 700 });
+    if (planned.kind !== 'fan-out') throw new Error('expected a fan-out plan');
+    const done = [toChunkResult(await processChunk(ports, planned.plan.setup, planned.plan.chunks[0] as (typeof planned.plan.chunks)[0]))];
+    const failure = new InvalidFileError('x: chunk 1 is broken', { rule: 'test-broken' });
+    const { record } = await finishIngest(ports, planned.plan, done, { failure });
+    expect(record.status).toBe('QUARANTINED');
+    const curated: string[] = [];
+    for await (const o of ports.objects.listVersions('curated', 'par/')) if (!o.isDeleteMarker) curated.push(o.key);
+    expect(curated).toEqual([]);
+  });
+
+  it('files that cannot be split run in one pass in the plan step', async () => {
+    await using home = await localHome();
+    const { gzipSync } = await import('node:zlib');
+    await drop(home.ports, 'par/h.csv.gz', gzipSync(csvText(100)));
+    const planned = await planIngest(home.ports, { key: 'par/h.csv.gz', contract: contractFor('par') }, { targetChunkBytes: 700 });
+    expect(planned.kind).toBe('done');
+    if (planned.kind === 'done') expect(planned.result.record).toMatchObject({ status: 'COMPLETE', counts: { rowsIn: 100 } });
   });
 });
