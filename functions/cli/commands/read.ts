@@ -3,8 +3,8 @@
  */
 import { createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { encodeTable } from '../../core/codecs/encode-table.ts';
 import { UsageError } from '../../core/errors.ts';
@@ -26,10 +26,12 @@ export function registerRead(program: Command, ctx: CliContext): void {
       const ports = await ctx.ports(cmd.optsWithGlobals().home as string | undefined);
       const view = await readDataset(ports, dataset);
       const format = outputFormat(view.sourceFormat, opts.format as DataFormat | undefined);
-      // Formulas were neutralised when the data was published; re-encoding must not do it twice.
-      // Parquet keeps the column types of Parquet sources; other sources get types from their values.
+      // CSV output is always neutralised: Parquet sources were published without it (a binary
+      // format runs no formulas), and a cell neutralised at publication starts with `'`, so it is
+      // left alone. Parquet keeps the column types of Parquet sources; other sources get types
+      // from their values.
       const { bytes } = encodeTable(view.columns, view.rows, format, {
-        neutraliseFormulas: false,
+        neutraliseFormulas: format.format === 'csv',
         ...(view.columnTypes && format.format === 'parquet' ? { columnTypes: view.columnTypes } : {}),
       });
       const target = opts.out ? createWriteStream(resolve(ctx.io.cwd, opts.out)) : ctx.io.stdout;
