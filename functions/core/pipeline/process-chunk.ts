@@ -281,6 +281,19 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     await ctx.reversibleKeys.prefetch(refs);
     return false;
   };
+  // Rows are read a batch ahead and the batch's new keys fetched together: creating a key is a
+  // durable write (fsync, or KMS + DynamoDB), which one value at a time would serialise the run.
+  const rowRefs: string[] = [];
+  const batchRefs: string[] = [];
+  const warmKeys = async (batch: readonly Row[]) => {
+    batchRefs.length = 0;
+    for (const row of batch) {
+      rowRefs.length = 0;
+      transformer.reversibleRefs(row.cells, rowRefs);
+      if (!(suppressed.size > 0 && rowRefs.some((r) => suppressed.has(r)))) for (const r of rowRefs) batchRefs.push(r);
+    }
+    if (batchRefs.length > 0) await ctx.reversibleKeys.prefetch(batchRefs);
+  };
 
   const quarantineRow = async (row: Row, issues: readonly RowIssue[]) => {
     rowsQuarantined++;
@@ -334,10 +347,27 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
 
   const iterator = rows[Symbol.asyncIterator]();
   try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) break;
-      await process(next.value);
+    if (transformer.reversible) {
+      const batch: Row[] = [];
+      for (let done = false; !done; ) {
+        batch.length = 0;
+        while (batch.length < KEY_BATCH_ROWS) {
+          const next = await iterator.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          batch.push(next.value);
+        }
+        await warmKeys(batch);
+        for (const row of batch) await process(row);
+      }
+    } else {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        await process(next.value);
+      }
     }
     curated.close();
     quarantine?.channel.close();
@@ -376,6 +406,9 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     },
   };
 }
+
+/** Rows read ahead when a run has `encrypt` values, so their new vault keys are fetched together. */
+const KEY_BATCH_ROWS = 256;
 
 /** Bytes read per range request when a chunk streams its byte range. */
 const RANGE_PIECE = 4 * 1024 * 1024;

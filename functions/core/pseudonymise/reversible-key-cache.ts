@@ -7,6 +7,9 @@
 import type { SubjectKeyVault } from '../ports.ts';
 import { TwoGenerationCache } from '../two-generation-cache.ts';
 
+/** Vault calls in flight at once (each may be a durable write, or KMS + DynamoDB calls). */
+export const PREFETCH_CONCURRENCY = 32;
+
 /** Default keys per generation (≈ 100 bytes each with the ref and the map slot). */
 export const REVERSIBLE_KEY_GENERATION = 16_384;
 
@@ -26,12 +29,14 @@ export class ReversibleKeyCache {
   /** The transformer's `reversibleKey`: the cached key of a ref, or undefined. */
   readonly lookup = (ref: string): Uint8Array | undefined => this.keys.get(ref);
 
-  /** Fetches (creating when new) the keys of `refs` that are not cached. */
+  /** Fetches (creating when new) the keys of `refs` that are not cached, PREFETCH_CONCURRENCY at a time. */
   async prefetch(refs: readonly string[]): Promise<void> {
     const missing = [...new Set(refs.filter((r) => !this.keys.has(r)))];
-    if (missing.length === 0) return;
-    const keys = await Promise.all(missing.map((r) => this.vault.getOrCreate(r)));
-    missing.forEach((r, i) => this.keys.set(r, keys[i] as Uint8Array));
-    this.fetched += missing.length;
+    for (let i = 0; i < missing.length; i += PREFETCH_CONCURRENCY) {
+      const part = missing.slice(i, i + PREFETCH_CONCURRENCY);
+      const keys = await Promise.all(part.map((r) => this.vault.getOrCreate(r)));
+      part.forEach((r, j) => this.keys.set(r, keys[j] as Uint8Array));
+      this.fetched += part.length;
+    }
   }
 }
