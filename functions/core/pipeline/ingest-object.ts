@@ -499,10 +499,17 @@ class IngestRun {
     Object.assign(this.stages, plan.stages);
     this.startedAt = new Date(setup.startedAt);
     if (failure !== undefined) {
-      await discardOutputs(
-        this.ports,
-        results.flatMap((r) => [r.curated, ...(r.quarantine ? [r.quarantine] : [])]),
-      );
+      // Chunks that succeeded may not have reported (a failed map returns no results): remove
+      // every part under the run's key, whoever wrote it (not the workflow's own `_work/`).
+      const parts: ObjectDigest[] = results.flatMap((r) => [r.curated, ...(r.quarantine ? [r.quarantine] : [])]);
+      for (const bucket of ['curated', 'quarantine'] as const) {
+        for await (const o of this.ports.objects.list(bucket, `${this.dataset}/${this.runKey}/`)) {
+          if (!o.key.includes('/_work/') && !parts.some((p) => p.bucket === bucket && p.key === o.key)) {
+            parts.push({ bucket, key: o.key, size: o.size, sha256: '', role: 'curated' });
+          }
+        }
+      }
+      await discardOutputs(this.ports, parts);
       if (isTransient(failure)) throw failure;
       return this.quarantineWholeFile(failure as PrivacyPipelineError);
     }
