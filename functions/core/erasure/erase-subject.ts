@@ -15,7 +15,10 @@
  *               ETag (retried), rows counted before and after, every noncurrent version deleted,
  *               its subject index rebuilt;
  *   5. passes   runs that completed meanwhile are examined too (up to `maxPasses`);
- *   6. shred    per-subject keys of the closure's tokens are destroyed (crypto-shredding);
+ *   6. shred    the vault keys of `encrypt` values filed under the closure's tokens (and under
+ *               the refs of other encrypt cells of the subject's rows) are destroyed: their
+ *               reversible tokens can never be decrypted again, wherever copies went
+ *               (crypto-shredding; verification matches `ENC_…` tokens by their ref, not by key);
  *   7. verify   every version of every candidate is read again and judged: nothing may remain;
  *   8. record   only then the certificate goes to lineage. It never holds the identifier: the
  *               subject is named by its first keyed token.
