@@ -118,7 +118,7 @@ export class RunAccumulators {
     return new RunAccumulators(
       new ProfileBuilder(setup.columns, { piiColumns }),
       setup.contract.aggregates.length > 0 ? new Aggregator(aggregatorOptions(setup, hmacKey)) : undefined,
-      setup.quasiIdentifiers.length > 0 ? new KAnonymityCounter(setup.columns, setup.quasiIdentifiers) : undefined,
+      setup.quasiIdentifiers.length > 0 ? new KAnonymityCounter(setup.columns, setup.quasiIdentifiers, setup.plan) : undefined,
       new SubjectIndexBuilder(),
       new SubjectIndexBuilder(),
     );
