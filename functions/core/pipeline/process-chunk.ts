@@ -133,7 +133,7 @@ export class RunAccumulators {
     return new RunAccumulators(
       ProfileBuilder.fromState(r.profile),
       r.aggregator ? Aggregator.fromState(r.aggregator, aggregatorOptions(setup, hmacKey)) : undefined,
-      r.kAnonymity !== undefined ? KAnonymityCounter.fromState(setup.columns, r.kAnonymity) : undefined,
+      r.kAnonymity !== undefined ? KAnonymityCounter.fromState(setup.columns, r.kAnonymity, setup.plan) : undefined,
       curatedIndex,
       quarantineIndex,
     );
