@@ -59,6 +59,25 @@ export type EntityType =
   | 'COUNTRY'
   | 'FREE_TEXT';
 
+/**
+ * Identifiers that single out one person: validated by a checksum or unique by construction.
+ * Header checks, the subject index and the erasure closure all start from this list.
+ */
+export const UNIQUE_IDENTIFIER_ENTITIES: readonly EntityType[] = [
+  'EMAIL_ADDRESS',
+  'PHONE_NUMBER',
+  'CREDIT_CARD',
+  'IBAN_CODE',
+  'US_SSN',
+  'UK_NINO',
+  'UK_NHS',
+  'ES_NIF',
+  'IT_FISCAL_CODE',
+  'PL_PESEL',
+  'IN_AADHAAR',
+  'DE_TAX_ID',
+];
+
 /** Operators a policy can map an entity to. */
 export type OperatorName = 'token' | 'encrypt' | 'mask' | 'redact' | 'generalize' | 'drop' | 'keep';
 

@@ -6,23 +6,12 @@
  * file is rejected without echoing the name.
  */
 import { InvalidFileError } from '../errors.ts';
-import type { EntityType } from '../types.ts';
+import { type EntityType, UNIQUE_IDENTIFIER_ENTITIES } from '../types.ts';
 import { createTextScanner } from './text-scanner.ts';
 
 /** Identifiers a column name never is. Names of people are left out: `Mark` or `Will` are real column names. */
 const HEADER_DATA_ENTITIES: readonly EntityType[] = [
-  'EMAIL_ADDRESS',
-  'PHONE_NUMBER',
-  'CREDIT_CARD',
-  'IBAN_CODE',
-  'US_SSN',
-  'UK_NINO',
-  'UK_NHS',
-  'ES_NIF',
-  'IT_FISCAL_CODE',
-  'PL_PESEL',
-  'IN_AADHAAR',
-  'DE_TAX_ID',
+  ...UNIQUE_IDENTIFIER_ENTITIES,
   'IP_ADDRESS',
   'MAC_ADDRESS',
   'AWS_ACCESS_KEY',

@@ -23,28 +23,14 @@ import { parseEncryptedToken } from '../pseudonymise/reversible.ts';
 import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
 import { subjectTokenPlan } from '../pseudonymise/subject-token-plan.ts';
 import { canonicalOrRaw, deriveEntityKey, type IdentifierType, pseudonymToken, TOKEN_PREFIX } from '../pseudonymise/token.ts';
-import type { Cell, ColumnDecision, EntityType } from '../types.ts';
+import { type Cell, type ColumnDecision, type EntityType, UNIQUE_IDENTIFIER_ENTITIES } from '../types.ts';
 import { DROP, KEEP, type LineJudge, type LineVerdict, type RowJudge, type RowVerdict } from './rewrite-object.ts';
 
 /** What replaces a mention of the subject in text. */
 export const ERASED = '[ERASED]';
 
 /** Identifiers that single out one person: followed by the closure and suppressed at ingest. */
-export const UNIQUE_IDENTIFIERS: ReadonlySet<EntityType> = new Set<EntityType>([
-  'EMAIL_ADDRESS',
-  'PHONE_NUMBER',
-  'CREDIT_CARD',
-  'IBAN_CODE',
-  'US_SSN',
-  'UK_NINO',
-  'UK_NHS',
-  'ES_NIF',
-  'IT_FISCAL_CODE',
-  'PL_PESEL',
-  'IN_AADHAAR',
-  'DE_TAX_ID',
-  'SUBJECT_ID',
-]);
+export const UNIQUE_IDENTIFIERS: ReadonlySet<EntityType> = new Set<EntityType>([...UNIQUE_IDENTIFIER_ENTITIES, 'SUBJECT_ID']);
 
 /** Entity types an identifier type may denote. */
 export const IDENTIFIER_ENTITIES: Readonly<Record<IdentifierType, readonly EntityType[]>> = {

@@ -14,7 +14,7 @@ import { createTextScanner, MAX_SCAN_LENGTH, type TextScanner } from '../detect/
 import { PrivacyPipelineError, SanitisationError } from '../errors.ts';
 import type { SecretKey } from '../ports.ts';
 import { TwoGenerationCache } from '../two-generation-cache.ts';
-import type { Cell, ColumnDecision, EntityType, Span } from '../types.ts';
+import { type Cell, type ColumnDecision, type EntityType, type Span, UNIQUE_IDENTIFIER_ENTITIES } from '../types.ts';
 import { compileOperator, type OperatorFn } from './operators.ts';
 import { operatorFor, type Policy } from './policy.ts';
 import { canonicalOrRaw, deriveEntityKey, pseudonymToken, TOKEN_PREFIX } from './token.ts';
@@ -62,22 +62,7 @@ export interface RowTransformer {
 }
 
 /** Entities whose tokens identify a data subject (indexed for erasure and suppression). */
-export const SUBJECT_ENTITIES: ReadonlySet<EntityType> = new Set<EntityType>([
-  'EMAIL_ADDRESS',
-  'PHONE_NUMBER',
-  'SUBJECT_ID',
-  'CREDIT_CARD',
-  'IBAN_CODE',
-  'US_SSN',
-  'UK_NINO',
-  'UK_NHS',
-  'ES_NIF',
-  'IT_FISCAL_CODE',
-  'PL_PESEL',
-  'IN_AADHAAR',
-  'DE_TAX_ID',
-  'PERSON',
-]);
+export const SUBJECT_ENTITIES: ReadonlySet<EntityType> = new Set<EntityType>([...UNIQUE_IDENTIFIER_ENTITIES, 'SUBJECT_ID', 'PERSON']);
 
 /**
  * Entries per cache generation. Two generations per column: ≤ 2 × 16 Ki entries of ≈ 150 bytes
