@@ -13,7 +13,7 @@ export interface PipelineSettings {
   readonly quarantineRetentionDays: number;
   /** Days a noncurrent object version is kept before it is removed for good. */
   readonly noncurrentVersionRetentionDays: number;
-  /** Files above this size fan out over chunks (the Distributed Map workflow; not wired yet). */
+  /** Uploads of at least this size fan out over chunks (lib/constructs/fan-out.ts: Distributed Map). */
   readonly fanOutThresholdBytes: number;
   /** Reserved concurrency of the process-upload function. */
   readonly processUploadReservedConcurrency: number;

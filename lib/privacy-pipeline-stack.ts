@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DataBuckets } from './constructs/data-buckets.ts';
 import { ErasureWorkflow } from './constructs/erasure-workflow.ts';
+import { FanOut } from './constructs/fan-out.ts';
 import { IngestPipeline, METRICS_NAMESPACE } from './constructs/ingest-pipeline.ts';
 import { Observability } from './constructs/observability.ts';
 import { OnDemandFunctions } from './constructs/on-demand-functions.ts';
@@ -28,6 +29,8 @@ export class PrivacyPipelineStack extends Stack {
   readonly onDemand: OnDemandFunctions;
   /** GDPR erasure: request endpoint, starter pipe, Step Functions workflow. */
   readonly erasure: ErasureWorkflow;
+  /** Large uploads in chunks: EventBridge → plan → Distributed Map → merge (lib/constructs/fan-out.ts). */
+  readonly fanOut: FanOut;
 
   constructor(scope: Construct, id: string, props: PrivacyPipelineStackProps) {
     super(scope, id, props);
@@ -77,6 +80,18 @@ export class PrivacyPipelineStack extends Stack {
       alarmTopic: this.observability.topic,
     });
 
+    // Fan-out of large uploads (issue 7): uploads ≥ fanOutThresholdBytes go through the
+    // Distributed Map workflow, and process-upload skips them.
+    this.fanOut = new FanOut(this, 'FanOut', {
+      buckets: this.buckets,
+      tables: this.tables,
+      keys: this.keys,
+      stage: settings.stage,
+      alarmTopic: this.observability.topic,
+      thresholdBytes: settings.fanOutThresholdBytes,
+    });
+    this.ingest.processUpload.addEnvironment('FAN_OUT_THRESHOLD_BYTES', String(settings.fanOutThresholdBytes));
+
     const outputs: Record<string, string> = {
       IngestBucketName: this.buckets.ingest.bucketName,
       CuratedBucketName: this.buckets.curated.bucketName,
@@ -93,6 +108,7 @@ export class PrivacyPipelineStack extends Stack {
       SubmitErasureUrl: this.erasure.submitUrl.url,
       ErasureStateMachineArn: this.erasure.stateMachine.stateMachineArn,
       ErasureRequestsTableName: this.tables.erasureRequests.tableName,
+      FanOutStateMachineArn: this.fanOut.stateMachine.stateMachineArn,
     };
     for (const [outputId, value] of Object.entries(outputs)) new CfnOutput(this, outputId, { value });
 

@@ -9,14 +9,15 @@
  * removed by the merge step).
  */
 import { PrivacyPipelineError } from '../core/errors.ts';
+import { datasetFromKey, isReservedKey } from '../core/pipeline/object-keys.ts';
 import type { ChunkResult } from '../core/pipeline/chunk-types.ts';
 import { type FanOutPlan, finishIngest, planIngest } from '../core/pipeline/ingest-object.ts';
 import type { IngestInput, IngestOptions } from '../core/pipeline/ingest-types.ts';
 import { chunkResultFromJson, chunkResultToJson, processChunk, toChunkResult } from '../core/pipeline/process-chunk.ts';
-import { errorFromWire } from '../core/pipeline/wire-error.ts';
+import { errorFromWire, PERMANENT_ERROR_NAMES } from '../core/pipeline/wire-error.ts';
 import type { Ports } from '../core/ports.ts';
 
-/** What starts a fan-out: the uploaded object (and the S3 event message, to hand back on failure). */
+/** What starts a fan-out: the uploaded object (from the S3 event EventBridge delivers). */
 export interface FanOutInput {
   readonly key: string;
   readonly versionId?: string;
@@ -43,12 +44,20 @@ export interface ChunkStepResult {
   readonly resultKey: string;
 }
 
-/** The merge step's input: the map's results, or the error that ended the map (a Catch). */
+/** Step Functions' error object: `Error` is the error name, `Cause` the Lambda error JSON. */
+export interface StepError {
+  readonly Error?: string;
+  readonly Cause?: string;
+}
+
+/**
+ * The merge step's input: the Distributed Map's results in item order. A chunk that failed for
+ * good (a permanent error, caught inside the map) is `{ index, error }`; transient failures are
+ * retried by the workflow and never reach the merge.
+ */
 export interface MergeStepEvent {
   readonly planKey: string;
-  readonly results?: readonly ChunkStepResult[];
-  /** Step Functions' error object: `Error` is the error name, `Cause` the Lambda error JSON. */
-  readonly error?: { readonly Error?: string; readonly Cause?: string };
+  readonly results: readonly (ChunkStepResult | { readonly index: number; readonly error: StepError })[];
 }
 
 export interface FanOutSettings {
@@ -60,16 +69,7 @@ export interface FanOutSettings {
 }
 
 /** Error names the pipeline treats as permanent (the file is quarantined, not retried). */
-const PERMANENT = new Set([
-  'InvalidFileError',
-  'ContractError',
-  'SanitisationError',
-  'DatasetValidationError',
-  'UsageError',
-  'IntegrityError',
-  'KeyError',
-  'ObjectNotFoundError',
-]);
+const PERMANENT = new Set(PERMANENT_ERROR_NAMES);
 
 const workKey = (planKey: string, name: string) => `${planKey.slice(0, planKey.lastIndexOf('/'))}/${name}`;
 
@@ -97,6 +97,14 @@ async function putJson(ports: Ports, key: string, dataset: string, text: string)
 
 /** Step 1: claim, prepare, plan the chunks; the plan is stored for the other steps. */
 export async function planStep(ports: Ports, settings: FanOutSettings, input: FanOutInput): Promise<PlanStepResult> {
+  // EventBridge sees every object: contracts, indexes and keys outside <dataset>/ are not uploads.
+  if (input.key.endsWith('/') || isReservedKey(input.key)) return { done: true, status: 'SKIPPED' };
+  try {
+    datasetFromKey(input.key);
+  } catch {
+    ports.logger.warn('skipping an object whose key is not <dataset>/<file>', { rule: 'object-key' });
+    return { done: true, status: 'SKIPPED' };
+  }
   const ingestInput: IngestInput = {
     key: input.key,
     ...(input.versionId ? { versionId: input.versionId } : {}),
@@ -125,7 +133,7 @@ export async function chunkStep(ports: Ports, event: ChunkStepEvent): Promise<Ch
   return { index: chunk.index, resultKey };
 }
 
-/** Step 3: merge (or, after a failed map, clean up and quarantine or release), then remove the work objects. */
+/** Step 3: merge (or, when a chunk failed for good, clean up and quarantine the file), then remove the work objects. */
 export async function mergeStep(
   ports: Ports,
   settings: Pick<FanOutSettings, 'ingestOptions'>,
@@ -134,8 +142,10 @@ export async function mergeStep(
   const plan = await readJson<FanOutPlan>(ports, event.planKey);
   const results: ChunkResult[] = [];
   let failure: unknown;
-  if (event.error) failure = failureOf(event.error);
-  else for (const r of event.results ?? []) results.push(chunkResultFromJson(await readText(ports, r.resultKey)));
+  for (const r of event.results) {
+    if ('error' in r) failure ??= failureOf(r.error);
+    else if (failure === undefined) results.push(chunkResultFromJson(await readText(ports, r.resultKey)));
+  }
   try {
     const result = await finishIngest(ports, plan, results, { ...settings.ingestOptions, ...(failure !== undefined ? { failure } : {}) });
     return { runId: result.record.id, status: result.status };
@@ -153,8 +163,8 @@ export async function mergeStep(
   }
 }
 
-/** The error a failed map reports, as the pipeline's error class (permanent or transient by name). */
-function failureOf(error: { Error?: string; Cause?: string }): Error {
+/** A chunk's error, as the pipeline's error class (permanent or transient by name). */
+function failureOf(error: StepError): Error {
   let message = 'a chunk failed';
   let name = error.Error ?? 'Error';
   try {

@@ -36,6 +36,11 @@ export interface ProcessUploadDeps {
   readonly ingestOptions?: IngestOptions;
   /** No new message is started with less time than this left; it is retried instead. @default 60000 */
   readonly reserveMs?: number;
+  /**
+   * Uploads of at least this many bytes run as a fan-out (lib/constructs/fan-out.ts: EventBridge
+   * starts that workflow); this function skips them. Unset: every upload runs here.
+   */
+  readonly fanOutThresholdBytes?: number;
 }
 
 /** A sha256 prefix of an object key, for logs. */
@@ -109,6 +114,10 @@ async function processObject(deps: ProcessUploadDeps, object: UploadedObject): P
     metrics.addMetric('FilesRejected', MetricUnit.Count, 1);
     return 'done';
   }
+  if (deps.fanOutThresholdBytes !== undefined && object.size !== undefined && object.size >= deps.fanOutThresholdBytes) {
+    log.info('large upload: the fan-out workflow processes it', { keyHash: hash, size: object.size });
+    return 'done';
+  }
   const input: IngestInput = {
     key: object.key,
     ...(object.versionId ? { versionId: object.versionId } : {}),
@@ -177,6 +186,13 @@ function redact(message: string, key: string, hash: string): string {
 
 // ---------------------------------------------------------------- the Lambda entry point
 
+/** FAN_OUT_THRESHOLD_BYTES, when the fan-out workflow is deployed. */
+export function fanOutThreshold(env: Record<string, string | undefined>): { fanOutThresholdBytes?: number } {
+  const raw = env.FAN_OUT_THRESHOLD_BYTES?.trim();
+  const n = raw ? Number(raw) : Number.NaN;
+  return Number.isSafeInteger(n) && n > 0 ? { fanOutThresholdBytes: n } : {};
+}
+
 interface Container {
   readonly deps: ProcessUploadDeps;
   readonly logger: ReturnType<typeof powertoolsLogger>;
@@ -197,6 +213,7 @@ function containerDeps(): Container {
         ports,
         ingestBucketName: env.buckets.ingest,
         metrics,
+        ...fanOutThreshold(process.env),
         markProcessed: (key, versionId) =>
           ports.objects.putTags('ingest', key, { [PROCESSED_TAG.key]: PROCESSED_TAG.value }, versionId ? { versionId } : undefined),
       },

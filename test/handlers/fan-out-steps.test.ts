@@ -59,26 +59,39 @@ describe('fan-out steps (what the Step Functions workflow runs), without AWS', (
     const { ports } = home;
     await drop(ports, 'fan/bad.csv', csv(150));
     const plan = await planStep(ports, SETTINGS, { key: 'fan/bad.csv' });
-    await chunkStep(ports, { planKey: plan.planKey as string, index: 0 });
-    await chunkStep(ports, { planKey: plan.planKey as string, index: 1 });
+    const ok0 = await chunkStep(ports, { planKey: plan.planKey as string, index: 0 });
+    const ok2 = await chunkStep(ports, { planKey: plan.planKey as string, index: 2 });
     const cause = JSON.stringify({ errorType: 'InvalidFileError', errorMessage: 'fan/bad.csv: broken [rule test-broken]' });
-    const merged = await mergeStep(ports, {}, { planKey: plan.planKey as string, error: { Error: 'InvalidFileError', Cause: cause } });
+    const failed = { index: 1, error: { Error: 'InvalidFileError', Cause: cause } };
+    const merged = await mergeStep(ports, {}, { planKey: plan.planKey as string, results: [ok0, failed, ok2] });
     expect(merged.status).toBe('QUARANTINED');
     expect((await keysUnder(ports, 'fan/')).filter((k) => k.startsWith('curated/'))).toEqual([]);
   });
 
-  it('a transient failure releases the claim (so a redelivery runs again) and is rethrown', async () => {
+  it('a retried merge after its commit does not publish (or spend budget) twice', async () => {
     await using home = await localHome();
     const { ports } = home;
-    await drop(ports, 'fan/slow.csv', csv(150));
-    const plan = await planStep(ports, SETTINGS, { key: 'fan/slow.csv' });
-    const cause = JSON.stringify({ errorType: 'TransientError', errorMessage: 'throttled' });
-    await expect(
-      mergeStep(ports, {}, { planKey: plan.planKey as string, error: { Error: 'TransientError', Cause: cause } }),
-    ).rejects.toMatchObject({
-      name: 'TransientError',
+    await drop(ports, 'fan/twice.csv', csv(150));
+    const plan = await planStep(ports, SETTINGS, { key: 'fan/twice.csv' });
+    const results = [];
+    for (const c of plan.chunks ?? []) results.push(await chunkStep(ports, { planKey: plan.planKey as string, index: c.index }));
+    // The first merge commits; a retry of the same step (its plan object put back) finds the commit.
+    const planText = await readText(ports, 'curated', plan.planKey as string);
+    const first = await mergeStep(ports, {}, { planKey: plan.planKey as string, results });
+    const before = await keysUnder(ports, 'fan/');
+    await ports.objects.put('curated', plan.planKey as string, new TextEncoder().encode(planText), {
+      encryptionContext: { dataset: 'fan' },
     });
-    const again = await planStep(ports, SETTINGS, { key: 'fan/slow.csv' });
-    expect(again.done).toBe(false);
+    const second = await mergeStep(ports, {}, { planKey: plan.planKey as string, results: [] });
+    expect(second).toEqual(first);
+    const after = (await keysUnder(ports, 'fan/')).filter((k) => !k.includes('/_work/'));
+    expect(after).toEqual(before.filter((k) => !k.includes('/_work/')));
+  });
+
+  it('skips keys that are not uploads (EventBridge sees every object)', async () => {
+    await using home = await localHome();
+    for (const key of ['_contracts/a.yaml', 'noprefix.csv', 'ds/run/_subjects.idx', 'ds/folder/']) {
+      expect(await planStep(home.ports, SETTINGS, { key })).toEqual({ done: true, status: 'SKIPPED' });
+    }
   });
 });

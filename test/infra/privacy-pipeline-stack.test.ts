@@ -60,7 +60,8 @@ describe('PrivacyPipelineStack', () => {
       expect(deny).toMatchObject({
         Principal: { AWS: '*' },
         Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt', 'kms:ReEncrypt*']),
-        // process-upload, and the on-demand functions that need tokens: ad-hoc queries, re-identification, erasure.
+        // process-upload, the on-demand functions that need tokens (ad-hoc queries, re-identification,
+        // erasure), and the fan-out's plan, chunk and merge functions.
         Condition: {
           ArnNotEquals: {
             'aws:PrincipalArn': [
@@ -68,6 +69,9 @@ describe('PrivacyPipelineStack', () => {
               stack.onDemand.runQuery.role,
               stack.onDemand.reidentify.role,
               stack.erasure.erase.role,
+              stack.fanOut.plan.role,
+              stack.fanOut.chunk.role,
+              stack.fanOut.merge.role,
             ].map((r) => ({
               'Fn::GetAtt': [id(r), 'Arn'],
             })),
@@ -160,9 +164,17 @@ describe('PrivacyPipelineStack', () => {
         Object.values(resources).find(
           (r) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket) === JSON.stringify({ Ref: id(b) }),
         );
-      // process-upload, ad-hoc queries (they read raw rows) and erasure (it rewrites them); not re-identification or submission.
+      // process-upload, ad-hoc queries (they read raw rows), erasure (it rewrites them) and the fan-out
+      // functions (they read raw chunks); not re-identification or submission.
       const fence = {
-        'aws:PrincipalArn': [stack.ingest.role, stack.onDemand.runQuery.role, stack.erasure.erase.role].map((r) => ({
+        'aws:PrincipalArn': [
+          stack.ingest.role,
+          stack.onDemand.runQuery.role,
+          stack.erasure.erase.role,
+          stack.fanOut.plan.role,
+          stack.fanOut.chunk.role,
+          stack.fanOut.merge.role,
+        ].map((r) => ({
           'Fn::GetAtt': [id(r), 'Arn'],
         })),
       };
@@ -351,8 +363,9 @@ describe('PrivacyPipelineStack', () => {
 
   describe('observability', () => {
     it('alarms on DLQ depth, backlog, errors, throttles and quarantine rate, all to the encrypted topic', () => {
-      // 5 for the ingest path; errors and throttles of the 4 on-demand functions; 3 for the erasure workflow.
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 4 * 2 + 3);
+      // 5 for the ingest path; errors and throttles of the 4 on-demand functions; 3 for the erasure
+      // workflow; errors and throttles of the 3 fan-out functions.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 4 * 2 + 3 + 3 * 2);
       template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [id(stack.keys.messageKey), 'Arn'] } });
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: id(stack.observability.topic) }] });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {

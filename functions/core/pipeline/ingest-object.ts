@@ -261,8 +261,9 @@ export async function planIngest(
 /**
  * Last step of a fan-out: merges the chunks' results (in chunk order), adds DP noise once,
  * writes indexes, releases and the manifest, appends lineage and completes the claim. When a
- * chunk failed (`failure`), the chunks that succeeded are removed first; a permanent failure
- * quarantines the whole file, a transient one releases the claim and is rethrown.
+ * chunk failed for good (`failure`), what the chunks wrote is removed and the whole file is
+ * quarantined. A transient error is rethrown with the claim kept: the workflow retries (or is
+ * redriven) as the same owner; if nobody does, the claim expires and a new upload runs again.
  */
 export async function finishIngest(
   ports: Ports,
@@ -273,23 +274,29 @@ export async function finishIngest(
   const config: PipelineConfig = { ...DEFAULT_PIPELINE_CONFIG, ...options.config };
   const policy = options.policy ?? DEFAULT_POLICY;
   const claimed = { idempotencyKey: plan.idempotencyKey, runId: plan.runId, owner: plan.owner, dataset: plan.dataset };
-  try {
-    const run = new IngestRun(
-      ports,
-      plan.input,
-      plan.dataset,
-      new Date(plan.ingestedAt),
-      plan.idempotencyKey,
-      plan.runId,
-      config,
-      policy,
-      options,
-    );
-    return await commitRun(ports, claimed, await run.finishFanOut(plan, results, options.failure));
-  } catch (err) {
-    await ports.idempotency.release(plan.idempotencyKey, plan.owner).catch(() => undefined);
-    throw err;
+  // A retried merge after its lineage write: committed already (a second pass would spend the budget again).
+  const committed = (await ports.lineage.get(plan.runId)) as RunRecord | undefined;
+  if (committed) {
+    await ports.idempotency.complete(plan.idempotencyKey, plan.owner, { runId: plan.runId, status: committed.status });
+    return {
+      status: committed.status,
+      record: committed,
+      duplicate: true,
+      contract: committed.contract.body as DatasetContract | undefined,
+    };
   }
+  const run = new IngestRun(
+    ports,
+    plan.input,
+    plan.dataset,
+    new Date(plan.ingestedAt),
+    plan.idempotencyKey,
+    plan.runId,
+    config,
+    policy,
+    options,
+  );
+  return commitRun(ports, claimed, await run.finishFanOut(plan, results, options.failure));
 }
 
 /** The counts, outputs and merged partial states of all chunks of a run, in chunk order. */

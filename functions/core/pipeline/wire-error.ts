@@ -76,3 +76,18 @@ export function errorFromWire(w: WireError): Error {
   }
   return new TransientError(w.message, { ...w.context, rule: 'chunk-processor-failed', errorClass: w.name });
 }
+
+/**
+ * Names of the errors that are permanent whatever happens next (the input is at fault): the
+ * fan-out workflow catches these inside its map by Lambda error name, and quarantines the file.
+ */
+export const PERMANENT_ERROR_NAMES: readonly string[] = [
+  'InvalidFileError',
+  'ContractError',
+  'SanitisationError',
+  'DatasetValidationError',
+  'UsageError',
+  'IntegrityError',
+  'KeyError',
+  'ObjectNotFoundError',
+];
