@@ -65,7 +65,9 @@ interface ChildResult {
 /** Runs one measurement in a fresh Node process and returns its JSON line. */
 function child(args: string[]): Promise<ChildResult> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'bench-child.ts'), ...args], {
+    // `run` gets the heap limit the CLI's entry (bin/privacy-pipeline.mjs) sets; baselines run as they are.
+    const heap = args[0] === 'run' ? ['--max-old-space-size=1024'] : [];
+    const p = spawn(process.execPath, [...heap, '--import', 'tsx', join(ROOT, 'bench', 'bench-child.ts'), ...args], {
       cwd: ROOT,
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', PRIVACY_PIPELINE_LOG_LEVEL: 'error' },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -70,7 +70,7 @@ export const SUBJECT_ENTITIES: ReadonlySet<EntityType> = new Set<EntityType>([..
  */
 export const TOKEN_CACHE_GENERATION = 16_384;
 /** Phone numbers cost a libphonenumber parse (20-40 µs) per miss: their columns keep more. */
-export const PHONE_CACHE_GENERATION = 65_536;
+export const PHONE_CACHE_GENERATION = 16_384;
 
 /** Cached result of one value: the published cell and the subject token (when indexed). */
 type Cached = readonly [string | null, string | undefined];
