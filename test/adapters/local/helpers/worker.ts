@@ -101,6 +101,9 @@ switch (command) {
     const store = new FsIdempotencyStore(home);
     await waitForGo();
     emit(await store.claim(arg(0), arg(1), 60_000));
+    // Stay alive a while: a claim whose holder process has died may be taken over, and this
+    // test is about two live claimers.
+    await new Promise((r) => setTimeout(r, 3000));
     break;
   }
   case 'keyring-first-use': {
