@@ -52,7 +52,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const policy = opts.policy ? parsePolicy(await readFile(resolve(ctx.io.cwd, opts.policy), 'utf8'), opts.policy) : undefined;
       const workers = opts.workers === undefined ? 1 : parseWorkers(opts.workers);
       const chunkBytes = opts.chunkSize === undefined ? undefined : parseSize(opts.chunkSize);
-      const executor = workers > 1 ? new WorkerChunkExecutor({ home: ports.home, workers }) : undefined;
+      // One of the N slots is this thread (already loaded and warm), N - 1 are worker threads.
+      const executor = workers > 1 ? new WorkerChunkExecutor({ home: ports.home, workers, inThread: ports }) : undefined;
       executor?.warm();
       const parallel: IngestOptions['parallel'] = executor
         ? { executor, ...(chunkBytes !== undefined ? { targetChunkBytes: chunkBytes, minBytes: 2 * chunkBytes } : {}) }

@@ -417,8 +417,12 @@ class IngestRun {
     }
   }
 
+  /** The version every read of this run uses: the one asked for, else the one the first read got. */
+  private pinnedVersion: string | undefined;
+
   private versionOpt(): { versionId: string } | undefined {
-    return this.input.versionId ? { versionId: this.input.versionId } : undefined;
+    const v = this.input.versionId ?? this.pinnedVersion;
+    return v ? { versionId: v } : undefined;
   }
 
   /** Step 1 of a fan-out (see planIngest): the chunks and the state for the next steps, or a finished run. */
@@ -505,6 +509,7 @@ class IngestRun {
     this.inputDigest = plan.inputDigest;
     Object.assign(this.stages, plan.stages);
     this.startedAt = new Date(setup.startedAt);
+    this.pinnedVersion = setup.input.versionId;
     if (failure !== undefined) {
       // Chunks that succeeded may not have reported (a failed map returns no results): remove
       // every part under the run's key, whoever wrote it (not the workflow's own `_work/`).
@@ -558,7 +563,11 @@ class IngestRun {
     const hinted = formatFromKey(input.key);
     const isParquet = hinted?.format === 'parquet';
     const source = digesting(object.body, this.options.onProgress);
-    const inputRef = { key: input.key, ...(input.versionId ? { versionId: input.versionId } : {}), size: object.info.size };
+    // Later reads (chunks, their byte ranges, a second pass) must see these very bytes, even if
+    // the key is overwritten meanwhile: pin the version this read got.
+    this.pinnedVersion ??= object.info.versionId;
+    const pinned = this.versionOpt()?.versionId;
+    const inputRef = { key: input.key, ...(pinned ? { versionId: pinned } : {}), size: object.info.size };
     // Parquet is read by range (footer first); its digest comes from one sequential read beside it.
     const parquetDigest = isParquet ? drainDigest(source) : undefined;
     parquetDigest?.catch(() => undefined);
