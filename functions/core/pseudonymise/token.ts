@@ -211,11 +211,11 @@ export function guessIdentifierType(identifier: string): IdentifierType {
   const v = identifier.trim();
   if (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) return 'email';
   if (ibanValid(v)) return 'iban';
-  const digits = v.replace(/[\s\-]/g, '');
+  const digits = v.replace(/[\s-]/g, '');
   if (/^\d{12,19}$/.test(digits) && luhn(digits)) return 'card';
   if (NATIONAL_IDS.some(([, ok]) => ok(v))) return 'national-id';
-  if (/^\+?[\d\s().\-]{7,20}$/.test(v) && digits.replace(/\D/g, '').length >= 7) return 'phone';
-  if (/^\p{L}[\p{L}\p{M}'’.\-]*(?:\s+\p{L}[\p{L}\p{M}'’.\-]*)+$/u.test(v)) return 'name';
+  if (/^\+?[\d\s().-]{7,20}$/.test(v) && digits.replace(/\D/g, '').length >= 7) return 'phone';
+  if (/^\p{L}[\p{L}\p{M}'’.-]*(?:\s+\p{L}[\p{L}\p{M}'’.-]*)+$/u.test(v)) return 'name';
   return 'subject-id';
 }
 
