@@ -18,6 +18,7 @@ import { registerRead } from './commands/read.ts';
 import { registerReidentify } from './commands/reidentify.ts';
 import { registerRun } from './commands/run.ts';
 import { registerScan } from './commands/scan.ts';
+import { registerSweep } from './commands/sweep.ts';
 
 export const EXIT = { ok: 0, rejected: 1, usage: 2, internal: 3 } as const;
 
@@ -46,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerKeys(program, ctx);
   registerErase(program, ctx);
   registerReidentify(program, ctx);
+  registerSweep(program, ctx);
   registerDemo(program, ctx);
   registerDev(program, ctx);
   for (const cmd of program.commands)

@@ -113,7 +113,7 @@ export interface SubjectKeyVault {
 /** A lineage record. `kind` says which; every record is JSON and never holds a PII value. */
 export interface LineageRecordBase {
   readonly id: string;
-  readonly kind: 'run' | 'release' | 'erasure' | 'reidentification' | 'rekey';
+  readonly kind: 'run' | 'release' | 'erasure' | 'reidentification' | 'rekey' | 'sweep';
   readonly dataset: string;
   /** ISO-8601. */
   readonly at: string;

@@ -18,7 +18,7 @@ export interface DynamoDbLineageStoreOptions {
 }
 
 type Kind = LineageRecord['kind'];
-const KINDS: readonly Kind[] = ['run', 'release', 'erasure', 'reidentification', 'rekey'];
+const KINDS: readonly Kind[] = ['run', 'release', 'erasure', 'reidentification', 'rekey', 'sweep'];
 
 /** Above this, the JSON body is stored gzipped; DynamoDB items are limited to 400 KB. */
 const GZIP_ABOVE = 300 * 1024;

@@ -15,7 +15,7 @@ import { ConflictError, UsageError } from '../../core/errors.ts';
 import type { LineageRecord, LineageStore } from '../../core/ports.ts';
 import { ensureDir, errorCode, fsyncDir, type LockOptions, withFileLock } from './fs-utils.ts';
 
-const KINDS = new Set<LineageRecord['kind']>(['run', 'release', 'erasure', 'reidentification', 'rekey']);
+const KINDS = new Set<LineageRecord['kind']>(['run', 'release', 'erasure', 'reidentification', 'rekey', 'sweep']);
 const NEWLINE = 0x0a;
 
 /** Lineage records as JSON Lines in the home folder; safe with several writing processes. */

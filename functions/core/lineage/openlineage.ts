@@ -66,7 +66,7 @@ export const PRIVACY_PIPELINE_RUN_FACET_SCHEMA = {
           type: 'object',
           properties: {
             recordId: { type: 'string', description: 'Id of the lineage record.' },
-            kind: { type: 'string', enum: ['run', 'release', 'erasure', 'reidentification', 'rekey'] },
+            kind: { type: 'string', enum: ['run', 'release', 'erasure', 'reidentification', 'rekey', 'sweep'] },
             dataset: { type: 'string' },
             status: { type: 'string' },
             runKey: { type: 'string' },
@@ -516,7 +516,7 @@ function datasetLabel(record: LineageRecord): string {
 
 /**
  * OpenLineage events for any lineage record: runs give START + COMPLETE/FAIL; releases, erasures,
- * re-identifications and rekeys give one COMPLETE (or FAIL) event of a job per kind.
+ * re-identifications, rekeys and sweeps give one COMPLETE (or FAIL) event of a job per kind.
  */
 export function lineageRecordToOpenLineage(record: LineageRecord, opts: OpenLineageOptions): OpenLineageEvent[] {
   if (record.kind === 'run') return toOpenLineageEvents(record as unknown as RunRecord, opts);
@@ -524,9 +524,10 @@ export function lineageRecordToOpenLineage(record: LineageRecord, opts: OpenLine
   const jobType = record.kind.toUpperCase();
   const job = jobOf(ctx, opts.namespace, opts.jobName ?? `privacy-pipeline.${record.kind}.${datasetLabel(record)}`, jobType);
   const objects = objectsIn(record);
-  // Erasure rewrites objects in place (a new version without the subject's rows).
-  const lifecycle = record.kind === 'erasure' ? 'OVERWRITE' : record.kind === 'rekey' ? 'ALTER' : undefined;
-  const outputs = objects.filter((o) => record.kind === 'erasure' || record.kind === 'rekey' || o.bucket === 'aggregates').map((o) => outputDataset(ctx, undefined, o, lifecycle));
+  // Erasure rewrites objects in place (a new version without the subject's rows); a sweep deletes orphans.
+  const lifecycle = record.kind === 'erasure' ? 'OVERWRITE' : record.kind === 'rekey' ? 'ALTER' : record.kind === 'sweep' ? 'DROP' : undefined;
+  const changesAll = record.kind === 'erasure' || record.kind === 'rekey' || record.kind === 'sweep';
+  const outputs = objects.filter((o) => changesAll || o.bucket === 'aggregates').map((o) => outputDataset(ctx, undefined, o, lifecycle));
   const inputs = record.kind === 'release' || record.kind === 'reidentification' ? [{ namespace: ctx.ns('curated'), name: record.dataset }] : [];
   const failure = failureOf(record);
   return [

@@ -254,6 +254,15 @@ function otherNode(c: Colors, r: LineageRecord): Node {
   return { text: `${c.bold(`${r.kind} ${r.id}`)}  ${formatTime(r.at)}`, children: scalars };
 }
 
+function sweepNode(c: Colors, r: LineageRecord): Node {
+  const objects = Array.isArray(r.objects) ? (r.objects as { bucket?: unknown; key?: unknown; size?: unknown }[]) : [];
+  const bytes = objects.reduce((a, o) => a + (typeof o.size === 'number' ? o.size : 0), 0);
+  return {
+    text: `${c.bold(c.yellow('sweep'))} ${c.dim(r.id)}  ${formatTime(r.at)}  ${objects.length} orphaned object${objects.length === 1 ? '' : 's'} deleted (${bytes} bytes)`,
+    children: objects.map((o) => leaf(`${c.dim(String(o.bucket))}/${String(o.key)}`)),
+  };
+}
+
 function recordNode(c: Colors, r: LineageRecord, samePlanAs?: string): Node {
   switch (r.kind) {
     case 'run':
@@ -264,6 +273,8 @@ function recordNode(c: Colors, r: LineageRecord, samePlanAs?: string): Node {
       return erasureNode(c, r);
     case 'reidentification':
       return reidentificationNode(c, r);
+    case 'sweep':
+      return sweepNode(c, r);
     default:
       return otherNode(c, r);
   }
@@ -297,7 +308,7 @@ export function renderLineageTree(records: readonly LineageRecord[], opts: { col
     const runs = list.filter((r) => r.kind === 'run').sort((a, b) => String(a.runKey).localeCompare(String(b.runKey)));
     const others = list.filter((r) => r.kind !== 'run').sort((a, b) => a.at.localeCompare(b.at));
     const summary = [`${runs.length} run${runs.length === 1 ? '' : 's'}`];
-    for (const [kind, label] of [['release', 'release'], ['erasure', 'erasure'], ['reidentification', 're-identification'], ['rekey', 'rekey']] as const) {
+    for (const [kind, label] of [['release', 'release'], ['erasure', 'erasure'], ['reidentification', 're-identification'], ['rekey', 'rekey'], ['sweep', 'sweep']] as const) {
       const n = others.filter((r) => r.kind === kind).length;
       if (n > 0) summary.push(`${n} ${label}${n === 1 ? '' : 's'}`);
     }

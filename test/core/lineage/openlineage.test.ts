@@ -25,6 +25,7 @@ import {
   reidentificationRecord,
   releaseRecord,
   skippedRun,
+  sweepRecord,
 } from './run-record-fixtures.ts';
 
 const SPEC_DIR = path.resolve(process.cwd(), '../shared/spec/openlineage');
@@ -95,7 +96,7 @@ const RUNS: [string, 'COMPLETE' | 'FAIL', () => RunRecord][] = [
   ['failed', 'FAIL', failedRun],
   ['skipped', 'COMPLETE', skippedRun],
 ];
-const OTHER_RECORDS = [releaseRecord(), erasureRecord(), erasureRecord(false), reidentificationRecord()];
+const OTHER_RECORDS = [releaseRecord(), erasureRecord(), erasureRecord(false), reidentificationRecord(), sweepRecord()];
 
 function allEvents(): OpenLineageEvent[] {
   return [...RUNS.flatMap(([, , make]) => toOpenLineageEvents(make(), OPTS)), ...OTHER_RECORDS.flatMap((r) => lineageRecordToOpenLineage(r, OPTS))];
@@ -282,6 +283,13 @@ describe('lineageRecordToOpenLineage', () => {
     expect((((bad.run as Json).facets as Record<string, Json>).errorMessage as Json).message).toBe('erasure verification failed');
   });
 
+  it('sweep: each deleted orphan is a DROP output', () => {
+    const [e] = lineageRecordToOpenLineage(sweepRecord(), OPTS) as [Json];
+    const outs = e.outputs as Json[];
+    expect(outs.map((o) => o.name)).toEqual(['customers/20250305T090000000Z-aa11bb22cc33/part-00000.csv']);
+    expect(facetsOf(outs[0] as Json).lifecycleStateChange).toMatchObject({ lifecycleStateChange: 'DROP' });
+  });
+
   it('release: reads the curated dataset, writes the aggregates object; run records delegate', () => {
     const [e] = lineageRecordToOpenLineage(releaseRecord(), OPTS) as [Json];
     expect(e.inputs).toEqual([{ namespace: 'privacy-pipeline://local/curated', name: 'customers' }]);
@@ -307,7 +315,7 @@ describe('validation and privacy of every event', () => {
 
   it('every emitted event is valid (sanity: there are many)', () => {
     const events = allEvents();
-    expect(events.length).toBe(12);
+    expect(events.length).toBe(13);
     for (const e of events) expect(validateEvent(e)).toEqual([]);
   });
 

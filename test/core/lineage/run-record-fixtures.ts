@@ -249,3 +249,16 @@ export function reidentificationRecord(): LineageRecord {
     entity: 'EMAIL_ADDRESS',
   };
 }
+
+export function sweepRecord(): LineageRecord {
+  return {
+    id: 'sweep-20250307T020000000Z-customers',
+    kind: 'sweep',
+    dataset: 'customers',
+    at: '2025-03-07T02:00:00.000Z',
+    olderThanMs: 86_400_000,
+    objects: [
+      { bucket: 'curated', key: 'customers/20250305T090000000Z-aa11bb22cc33/part-00000.csv', size: 5120, lastModified: '2025-03-05T09:00:01.000Z', versionsDeleted: 1 },
+    ],
+  };
+}
