@@ -93,7 +93,7 @@ function logicalIdOf(stack: PrivacyPipelineStack, construct: { node: IConstruct[
 /** cdk-nag findings of the on-demand endpoints and the erasure workflow, with their reasons. */
 export function acknowledgeOnDemandFindings(stack: PrivacyPipelineStack): void {
   const ack = (scope: IConstruct, id: string, reason: string) => Validations.of(scope).acknowledge({ id, reason });
-  const { buckets, onDemand, erasure } = stack;
+  const { buckets, onDemand, erasure, sweeper } = stack;
   const objects = (bucket: { node: IConstruct['node'] }) => `AwsSolutions-IAM5[Resource::<${logicalIdOf(stack, bucket)}.Arn>/*]`;
 
   ack(
@@ -122,6 +122,23 @@ export function acknowledgeOnDemandFindings(stack: PrivacyPipelineStack): void {
     erasure.starterDeadLetterQueue,
     'AwsSolutions-SQS3',
     'this queue is itself the dead-letter queue of the erasure starter pipe (alarmed on depth); a dead-letter queue of a dead-letter queue adds nothing',
+  );
+  for (const b of [buckets.curated, buckets.quarantine, buckets.aggregates]) {
+    ack(
+      sweeper.sweeper.policy,
+      objects(b),
+      'the sweep deletes outputs of runs that never committed, anywhere under <dataset>/<runKey>/; which keys is data-driven (whatever lineage does not list)',
+    );
+  }
+  ack(
+    sweeper.sweeper.function,
+    'NIST.800.53.R5-LambdaDLQ',
+    'invoked by a daily schedule with two retries; a failed sweep alarms (errors) and the next day sweeps the same orphans again, so a dead-letter queue would hold nothing to act on',
+  );
+  ack(
+    sweeper.sweeper.function,
+    'NIST.800.53.R5-LambdaInsideVPC',
+    'talks only to S3 and DynamoDB over TLS with IAM authorisation and has no VPC resources; the data perimeter is enforced by key, bucket and IAM policies',
   );
   for (const fn of [onDemand.runQuery, onDemand.reidentify, erasure.submit, erasure.erase]) {
     ack(

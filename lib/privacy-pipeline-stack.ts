@@ -6,6 +6,7 @@ import { FanOut } from './constructs/fan-out.ts';
 import { IngestPipeline, METRICS_NAMESPACE } from './constructs/ingest-pipeline.ts';
 import { Observability } from './constructs/observability.ts';
 import { OnDemandFunctions } from './constructs/on-demand-functions.ts';
+import { OrphanSweeper } from './constructs/orphan-sweeper.ts';
 import { Personas } from './constructs/personas.ts';
 import { PipelineTables } from './constructs/pipeline-tables.ts';
 import { PrivacyKeys } from './constructs/privacy-keys.ts';
@@ -31,6 +32,8 @@ export class PrivacyPipelineStack extends Stack {
   readonly erasure: ErasureWorkflow;
   /** Large uploads in chunks: EventBridge → plan → Distributed Map → merge (lib/constructs/fan-out.ts). */
   readonly fanOut: FanOut;
+  /** Daily deletion of outputs of runs that never committed (lib/constructs/orphan-sweeper.ts). */
+  readonly sweeper: OrphanSweeper;
 
   constructor(scope: Construct, id: string, props: PrivacyPipelineStackProps) {
     super(scope, id, props);
@@ -91,6 +94,13 @@ export class PrivacyPipelineStack extends Stack {
       thresholdBytes: settings.fanOutThresholdBytes,
     });
     this.ingest.processUpload.addEnvironment('FAN_OUT_THRESHOLD_BYTES', String(settings.fanOutThresholdBytes));
+    this.sweeper = new OrphanSweeper(this, 'Sweeper', {
+      buckets: this.buckets,
+      tables: this.tables,
+      keys: this.keys,
+      stage: settings.stage,
+      alarmTopic: this.observability.topic,
+    });
 
     const outputs: Record<string, string> = {
       IngestBucketName: this.buckets.ingest.bucketName,

@@ -311,6 +311,30 @@ describe('PrivacyPipelineStack', () => {
     });
   });
 
+  describe('orphan sweep', () => {
+    it('runs daily, deletes only in the output buckets, and holds no key grant', () => {
+      const fnId = id(stack.sweeper.sweeper.function);
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(17 3 * * ? *)',
+        Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2 } })]),
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ SWEEP_GRACE_HOURS: '24' }) },
+        ReservedConcurrentExecutions: 1,
+      });
+      const policy = must(resources[id(stack.sweeper.sweeper.policy)]);
+      const statements = (
+        policy.Properties.PolicyDocument as { Statement: { Sid: string; Action: string | string[]; Resource: unknown }[] }
+      ).Statement;
+      const text = JSON.stringify(statements);
+      expect(text).not.toContain('kms:');
+      expect(text).not.toContain('s3:GetObject');
+      const deletes = JSON.stringify(statements.find((st) => st.Sid === 'DeleteOrphanedOutputs')?.Resource);
+      for (const b of [stack.buckets.curated, stack.buckets.quarantine, stack.buckets.aggregates]) expect(deletes).toContain(id(b));
+      expect(deletes).not.toContain(id(stack.buckets.ingest));
+    });
+  });
+
   describe('personas', () => {
     const policyOf = (role: { node: { defaultChild?: unknown } }) =>
       Object.values(resources).find(
@@ -364,8 +388,8 @@ describe('PrivacyPipelineStack', () => {
   describe('observability', () => {
     it('alarms on DLQ depth, backlog, errors, throttles and quarantine rate, all to the encrypted topic', () => {
       // 5 for the ingest path; errors and throttles of the 4 on-demand functions; 3 for the erasure
-      // workflow; errors and throttles of the 3 fan-out functions.
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 4 * 2 + 3 + 3 * 2);
+      // workflow; errors and throttles of the 3 fan-out functions and of the orphan sweep.
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 5 + 4 * 2 + 3 + 3 * 2 + 2);
       template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [id(stack.keys.messageKey), 'Arn'] } });
       template.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: [{ Ref: id(stack.observability.topic) }] });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -421,7 +445,12 @@ describe('PrivacyPipelineStack', () => {
           'LogGroupName',
           'ManagedPolicyName',
         ]) {
-          if (r.Type !== 'Custom::S3BucketNotifications' && r.Type !== 'AWS::Lambda::EventSourceMapping')
+          // These reference a function by its generated name or ARN; they do not name it.
+          if (
+            r.Type !== 'Custom::S3BucketNotifications' &&
+            r.Type !== 'AWS::Lambda::EventSourceMapping' &&
+            r.Type !== 'AWS::Lambda::Permission'
+          )
             expect(r.Properties?.[name]).toBeUndefined();
         }
       }

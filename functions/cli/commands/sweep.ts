@@ -63,15 +63,19 @@ export function renderSweep(ctx: CliContext, r: SweepReport): string[] {
   const c = ctx.colors;
   const lines: string[] = [];
   const verb = r.dryRun ? 'would delete' : 'deleted';
-  const head = r.orphans.length === 0 ? c.green('✔ no orphaned outputs') : `${c.yellow('!')} ${verb} ${fmtInt(r.orphans.length)} orphaned object(s)`;
+  const head =
+    r.orphans.length === 0 ? c.green('✔ no orphaned outputs') : `${c.yellow('!')} ${verb} ${fmtInt(r.orphans.length)} orphaned object(s)`;
   lines.push(`${head}  ${c.dim(`(${fmtInt(r.objectsChecked)} checked, ${fmtInt(r.objectsKnown)} listed in lineage)`)}`);
   for (const o of r.orphans) {
     const versions = r.dryRun ? '' : `, ${fmtInt(o.versionsDeleted)} version(s)`;
     lines.push(`    ${c.dim(o.bucket.padEnd(11))} ${o.key}  ${fmtInt(o.size)} bytes${versions}`);
   }
-  if (r.tooYoung > 0) lines.push(`  ${fmtInt(r.tooYoung)} unlisted object(s) younger than the grace period left alone (runs may still commit)`);
+  if (r.tooYoung > 0)
+    lines.push(`  ${fmtInt(r.tooYoung)} unlisted object(s) younger than the grace period left alone (runs may still commit)`);
   if (r.unprocessedRaw.length > 0) {
-    lines.push(`${c.yellow('!')} ${fmtInt(r.unprocessedRaw.length)} raw file(s) no committed run has read: erasure cannot search them until they are run again`);
+    lines.push(
+      `${c.yellow('!')} ${fmtInt(r.unprocessedRaw.length)} raw file(s) no committed run has read: erasure cannot search them until they are run again`,
+    );
     for (const o of r.unprocessedRaw) lines.push(`    ${c.dim('ingest'.padEnd(11))} ${o.key}`);
   }
   if (r.recordIds.length > 0) lines.push(c.dim(`  recorded in lineage: ${r.recordIds.join(', ')}`));

@@ -74,7 +74,12 @@ export const PRIVACY_PIPELINE_RUN_FACET_SCHEMA = {
             codeVersion: { type: 'string' },
             contract: {
               type: 'object',
-              properties: { hash: { type: 'string' }, source: { type: 'string' }, inferred: { type: 'boolean' }, version: { type: 'integer' } },
+              properties: {
+                hash: { type: 'string' },
+                source: { type: 'string' },
+                inferred: { type: 'boolean' },
+                version: { type: 'integer' },
+              },
             },
             policy: { type: 'object', properties: { hash: { type: 'string' }, version: { type: 'string' } } },
             counts: { type: 'object', additionalProperties: { type: ['integer', 'boolean'] } },
@@ -184,7 +189,12 @@ function describeDecision(d: ColumnDecision): string {
 
 function schemaFacet(ctx: Ctx, fields: readonly { name: string; type?: string; description?: string }[]): Record<string, unknown> {
   return facet(ctx, FACET_SCHEMA_URLS.schema, {
-    fields: fields.map((f, i) => ({ name: f.name, ...(f.type ? { type: f.type } : {}), ...(f.description ? { description: f.description } : {}), ordinal_position: i + 1 })),
+    fields: fields.map((f, i) => ({
+      name: f.name,
+      ...(f.type ? { type: f.type } : {}),
+      ...(f.description ? { description: f.description } : {}),
+      ordinal_position: i + 1,
+    })),
   });
 }
 
@@ -216,7 +226,8 @@ function inputDataset(ctx: Ctx, record: RunRecord, final: boolean): Record<strin
     tags: tags.length > 0 ? facet(ctx, FACET_SCHEMA_URLS.tags, { tags }) : undefined,
   });
   const dataset: Record<string, unknown> = { namespace: ctx.ns(input.bucket), name: input.key, facets };
-  if (final) dataset.inputFacets = { dataQualityMetrics: qualityMetrics(ctx, record), dataQualityAssertions: qualityAssertions(ctx, record) };
+  if (final)
+    dataset.inputFacets = { dataQualityMetrics: qualityMetrics(ctx, record), dataQualityAssertions: qualityAssertions(ctx, record) };
   return dataset;
 }
 
@@ -260,7 +271,13 @@ function qualityAssertions(ctx: Ctx, record: RunRecord): Record<string, unknown>
       description: 'rows in = published + quarantined + suppressed by erasure + suppressed by k-anonymity',
       expected: String(c.rowsIn),
       actual: String(accounted),
-      params: { rowsIn: c.rowsIn, rowsPublished: c.rowsPublished, rowsQuarantined: c.rowsQuarantined, rowsSuppressed: c.rowsSuppressed, rowsKSuppressed: c.rowsKSuppressed },
+      params: {
+        rowsIn: c.rowsIn,
+        rowsPublished: c.rowsPublished,
+        rowsQuarantined: c.rowsQuarantined,
+        rowsSuppressed: c.rowsSuppressed,
+        rowsKSuppressed: c.rowsKSuppressed,
+      },
     },
     {
       assertion: 'contract_validation',
@@ -270,11 +287,23 @@ function qualityAssertions(ctx: Ctx, record: RunRecord): Record<string, unknown>
       description: `share of rows that pass the ${record.contract.inferred ? 'inferred' : 'declared'} contract`,
       expected: `>= ${(1 - max).toFixed(4)}`,
       actual: validShare.toFixed(4),
-      params: { maxInvalidRowShare: max, rowsInvalid: c.rowsQuarantined, inferred: record.contract.inferred, ...(record.contract.version !== undefined ? { contractVersion: record.contract.version } : {}) },
+      params: {
+        maxInvalidRowShare: max,
+        rowsInvalid: c.rowsQuarantined,
+        inferred: record.contract.inferred,
+        ...(record.contract.version !== undefined ? { contractVersion: record.contract.version } : {}),
+      },
     },
   ];
   for (const [rule, count] of Object.entries(record.quarantineReasons)) {
-    assertions.push({ assertion: 'contract_rule', name: rule, success: count === 0, severity: 'warn', expected: '0', actual: String(count) });
+    assertions.push({
+      assertion: 'contract_rule',
+      name: rule,
+      success: count === 0,
+      severity: 'warn',
+      expected: '0',
+      actual: String(count),
+    });
   }
   for (const d of record.drift) {
     assertions.push({
@@ -297,7 +326,13 @@ function qualityAssertions(ctx: Ctx, record: RunRecord): Record<string, unknown>
       severity: r.action === 'suppress' ? 'error' : 'warn',
       expected: `>= ${r.k}`,
       actual: String(r.smallestClass),
-      params: { quasiIdentifiers: r.quasiIdentifiers.join(','), classes: r.classes, rowsBelowK: r.rowsBelowK, shareBelowK: r.shareBelowK, action: r.action },
+      params: {
+        quasiIdentifiers: r.quasiIdentifiers.join(','),
+        classes: r.classes,
+        rowsBelowK: r.rowsBelowK,
+        shareBelowK: r.shareBelowK,
+        action: r.action,
+      },
     });
   }
   return facet(ctx, FACET_SCHEMA_URLS.dataQualityAssertions, { assertions });
@@ -316,7 +351,9 @@ function curatedFacets(ctx: Ctx, record: RunRecord): Record<string, unknown> {
           namespace: inputNs,
           name: record.input.key,
           field: d.column,
-          transformations: [{ type: 'DIRECT', subtype: masking ? 'TRANSFORMATION' : 'IDENTITY', description: describeDecision(d), masking }],
+          transformations: [
+            { type: 'DIRECT', subtype: masking ? 'TRANSFORMATION' : 'IDENTITY', description: describeDecision(d), masking },
+          ],
         },
       ],
       // Deprecated by facet 1-2-0 but still read by older consumers.
@@ -331,7 +368,9 @@ function curatedFacets(ctx: Ctx, record: RunRecord): Record<string, unknown> {
   });
   const datasetLevel = [
     ...record.plan.filter((d) => d.identifiesSubject).map((d) => filter(d.column, 'rows of erased subjects are dropped')),
-    ...(record.risk?.action === 'suppress' ? record.risk.quasiIdentifiers.map((q) => filter(q, `rows in classes smaller than k=${record.risk?.k} are suppressed`)) : []),
+    ...(record.risk?.action === 'suppress'
+      ? record.risk.quasiIdentifiers.map((q) => filter(q, `rows in classes smaller than k=${record.risk?.k} are suppressed`))
+      : []),
   ];
   return {
     schema: schemaFacet(
@@ -358,7 +397,15 @@ function aggregatesLineage(ctx: Ctx, record: RunRecord): Record<string, unknown>
   });
   const values = queries
     .filter((q) => typeof q.column === 'string')
-    .map((q) => field(q.column as string, 'DIRECT', 'AGGREGATION', `differentially private ${String(q.kind)} (${String(q.mechanism ?? 'laplace')}, epsilon ${String(q.epsilon)})`, true));
+    .map((q) =>
+      field(
+        q.column as string,
+        'DIRECT',
+        'AGGREGATION',
+        `differentially private ${String(q.kind)} (${String(q.mechanism ?? 'laplace')}, epsilon ${String(q.epsilon)})`,
+        true,
+      ),
+    );
   const groups = [...new Set(queries.map((q) => q.by).filter((b): b is string => typeof b === 'string'))];
   if (values.length === 0 && groups.length === 0) return undefined;
   return facet(ctx, FACET_SCHEMA_URLS.columnLineage, {
@@ -396,12 +443,24 @@ function outputDataset(ctx: Ctx, record: RunRecord | undefined, o: ObjectDigest,
 }
 
 function runFacet(ctx: Ctx, record: RunRecord, final: boolean): Record<string, unknown> {
-  const base = { recordId: record.id, kind: 'run', dataset: record.dataset, runKey: record.runKey, idempotencyKey: record.idempotencyKey, codeVersion: record.codeVersion };
+  const base = {
+    recordId: record.id,
+    kind: 'run',
+    dataset: record.dataset,
+    runKey: record.runKey,
+    idempotencyKey: record.idempotencyKey,
+    codeVersion: record.codeVersion,
+  };
   if (!final) return facet(ctx, RUN_FACET_URL, base);
   return facet(ctx, RUN_FACET_URL, {
     ...base,
     status: record.status,
-    contract: compact({ hash: record.contract.hash, source: record.contract.source, inferred: record.contract.inferred, version: record.contract.version }),
+    contract: compact({
+      hash: record.contract.hash,
+      source: record.contract.source,
+      inferred: record.contract.inferred,
+      version: record.contract.version,
+    }),
     policy: { hash: record.policy.hash, version: record.policy.version },
     counts: { ...record.counts },
     quarantineReasons: { ...record.quarantineReasons },
@@ -417,7 +476,9 @@ function errorFacet(ctx: Ctx, record: RunRecord): Record<string, unknown> {
   let message: string;
   if (e) message = `${e.class}: ${e.message}${e.rule ? ` [rule ${e.rule}]` : ''}`;
   else {
-    const reasons = Object.entries(record.quarantineReasons).map(([rule, n]) => `${rule} ${n}`).join(', ');
+    const reasons = Object.entries(record.quarantineReasons)
+      .map(([rule, n]) => `${rule} ${n}`)
+      .join(', ');
     message = `${record.status}: ${record.counts.rowsQuarantined} of ${record.counts.rowsIn} rows invalid${reasons ? ` (${reasons})` : ''}`;
   }
   if (record.status === 'QUARANTINED') message = `file quarantined, nothing published. ${message}`;
@@ -504,7 +565,8 @@ function failureOf(record: LineageRecord): string | undefined {
     return `${record.kind} failed`;
   }
   const v = record.verification ?? record.verified;
-  if (v === false || v === 'failed' || (isRecord(v) && (v.passed === false || v.ok === false || v.success === false))) return `${record.kind} verification failed`;
+  if (v === false || v === 'failed' || (isRecord(v) && (v.passed === false || v.ok === false || v.success === false)))
+    return `${record.kind} verification failed`;
   return undefined;
 }
 
@@ -525,10 +587,12 @@ export function lineageRecordToOpenLineage(record: LineageRecord, opts: OpenLine
   const job = jobOf(ctx, opts.namespace, opts.jobName ?? `privacy-pipeline.${record.kind}.${datasetLabel(record)}`, jobType);
   const objects = objectsIn(record);
   // Erasure rewrites objects in place (a new version without the subject's rows); a sweep deletes orphans.
-  const lifecycle = record.kind === 'erasure' ? 'OVERWRITE' : record.kind === 'rekey' ? 'ALTER' : record.kind === 'sweep' ? 'DROP' : undefined;
+  const lifecycle =
+    record.kind === 'erasure' ? 'OVERWRITE' : record.kind === 'rekey' ? 'ALTER' : record.kind === 'sweep' ? 'DROP' : undefined;
   const changesAll = record.kind === 'erasure' || record.kind === 'rekey' || record.kind === 'sweep';
   const outputs = objects.filter((o) => changesAll || o.bucket === 'aggregates').map((o) => outputDataset(ctx, undefined, o, lifecycle));
-  const inputs = record.kind === 'release' || record.kind === 'reidentification' ? [{ namespace: ctx.ns('curated'), name: record.dataset }] : [];
+  const inputs =
+    record.kind === 'release' || record.kind === 'reidentification' ? [{ namespace: ctx.ns('curated'), name: record.dataset }] : [];
   const failure = failureOf(record);
   return [
     {
@@ -540,8 +604,15 @@ export function lineageRecordToOpenLineage(record: LineageRecord, opts: OpenLine
       run: {
         runId: deterministicRunId(record.id, record.at),
         facets: {
-          [PRIVACY_PIPELINE_RUN_FACET]: facet(ctx, RUN_FACET_URL, { recordId: record.id, kind: record.kind, dataset: record.dataset, details: details(record) }),
-          ...(failure ? { errorMessage: facet(ctx, FACET_SCHEMA_URLS.errorMessage, { message: failure, programmingLanguage: 'TypeScript' }) } : {}),
+          [PRIVACY_PIPELINE_RUN_FACET]: facet(ctx, RUN_FACET_URL, {
+            recordId: record.id,
+            kind: record.kind,
+            dataset: record.dataset,
+            details: details(record),
+          }),
+          ...(failure
+            ? { errorMessage: facet(ctx, FACET_SCHEMA_URLS.errorMessage, { message: failure, programmingLanguage: 'TypeScript' }) }
+            : {}),
         },
       },
       inputs,

@@ -108,12 +108,18 @@ function runNode(c: Colors, r: RunRecord, samePlanAs?: string): Node {
   else {
     const source = ct.inferred && ct.source === 'inferred' ? '' : `  ${ct.source}`;
     const version = ct.version !== undefined ? ` v${ct.version}` : '';
-    children.push(leaf(`${c.dim('contract')}  ${prefix(ct.hash)}${source}${version}  ${ct.inferred ? c.yellow('inferred from a sample') : 'declared'}`));
+    children.push(
+      leaf(`${c.dim('contract')}  ${prefix(ct.hash)}${source}${version}  ${ct.inferred ? c.yellow('inferred from a sample') : 'declared'}`),
+    );
   }
   children.push(leaf(`${c.dim('policy')}    ${prefix(r.policy.hash)}  ${r.policy.version}`));
   if (r.plan.length > 0) {
     // The same plan run after run is noise: say so once instead of repeating every column.
-    children.push(samePlanAs ? leaf(`${c.dim('plan')}      ${c.dim(`same as run ${samePlanAs}`)}`) : { text: c.dim('plan'), children: planNodes(c, r.plan) });
+    children.push(
+      samePlanAs
+        ? leaf(`${c.dim('plan')}      ${c.dim(`same as run ${samePlanAs}`)}`)
+        : { text: c.dim('plan'), children: planNodes(c, r.plan) },
+    );
   }
   const k = r.counts;
   const conserved = k.conserved ? c.green('✓') : c.red('✗');
@@ -128,10 +134,15 @@ function runNode(c: Colors, r: RunRecord, samePlanAs?: string): Node {
   if (reasons.length > 0) children.push(leaf(`${c.dim('quarantine reasons')}  ${reasons.map(([rule, n]) => `${rule} ${n}`).join(', ')}`));
   if (r.formulaCellsNeutralised > 0) children.push(leaf(`${c.dim('formula cells neutralised')}  ${r.formulaCellsNeutralised}`));
   if (r.outputs.length > 0) children.push({ text: c.dim('outputs'), children: r.outputs.map((o) => leaf(objectLine(c, o))) });
-  if (r.keys.length > 0) children.push(leaf(`${c.dim('keys')}      ${r.keys.map((key) => `${key.keyId}@${key.version} ${c.dim(`(${key.purpose})`)}`).join(', ')}`));
+  if (r.keys.length > 0)
+    children.push(
+      leaf(`${c.dim('keys')}      ${r.keys.map((key) => `${key.keyId}@${key.version} ${c.dim(`(${key.purpose})`)}`).join(', ')}`),
+    );
   for (const b of r.budget) {
     children.push(
-      leaf(`${c.dim('budget')}    ${b.releaseId}: spent ε ${num(b.epsilon)} δ ${num(b.delta)} → remaining ε ${num(b.remainingEpsilon)} δ ${num(b.remainingDelta)}`),
+      leaf(
+        `${c.dim('budget')}    ${b.releaseId}: spent ε ${num(b.epsilon)} δ ${num(b.delta)} → remaining ε ${num(b.remainingEpsilon)} δ ${num(b.remainingDelta)}`,
+      ),
     );
   }
   if (r.drift.length > 0) {
@@ -149,8 +160,12 @@ function runNode(c: Colors, r: RunRecord, samePlanAs?: string): Node {
       ),
     );
   }
-  if (r.chunks && r.chunks.length > 0) children.push(leaf(`${c.dim('chunks')}    ${r.chunks.length} (${r.chunks.map((ch) => ch.rows).join(' + ')} rows)`));
-  if (r.error) children.push(leaf(`${c.red('error')}     ${r.error.class}: ${r.error.message}${r.error.rule ? c.dim(` [rule ${r.error.rule}]`) : ''}`));
+  if (r.chunks && r.chunks.length > 0)
+    children.push(leaf(`${c.dim('chunks')}    ${r.chunks.length} (${r.chunks.map((ch) => ch.rows).join(' + ')} rows)`));
+  if (r.error)
+    children.push(
+      leaf(`${c.red('error')}     ${r.error.class}: ${r.error.message}${r.error.rule ? c.dim(` [rule ${r.error.rule}]`) : ''}`),
+    );
   return {
     text: `${c.bold(`run ${r.runKey}`)}  ${statusColor(c, r.status)}  ${formatTime(r.timings.startedAt)}  ${c.dim(formatMs(r.timings.ms))}`,
     children,
@@ -161,7 +176,9 @@ function runNode(c: Colors, r: RunRecord, samePlanAs?: string): Node {
 function objectsOf(r: LineageRecord, field: string): ObjectDigest[] {
   const v = r[field];
   if (!Array.isArray(v)) return [];
-  return v.filter((o): o is ObjectDigest => isObject(o) && typeof o.bucket === 'string' && typeof o.key === 'string' && typeof o.size === 'number');
+  return v.filter(
+    (o): o is ObjectDigest => isObject(o) && typeof o.bucket === 'string' && typeof o.key === 'string' && typeof o.size === 'number',
+  );
 }
 
 function releaseNode(c: Colors, r: LineageRecord): Node {
@@ -243,13 +260,19 @@ function reidentificationNode(c: Colors, r: LineageRecord): Node {
   const entity = str(r, 'entity');
   return {
     text: `${c.bold('re-identification')}  ${formatTime(r.at)}  by ${c.magenta(who)}`,
-    children: [leaf(`${c.dim('why')}  ${why}`), ...(n !== undefined ? [leaf(`${c.dim('tokens')}  ${n}${entity ? ` ${entity}` : ''}`)] : [])],
+    children: [
+      leaf(`${c.dim('why')}  ${why}`),
+      ...(n !== undefined ? [leaf(`${c.dim('tokens')}  ${n}${entity ? ` ${entity}` : ''}`)] : []),
+    ],
   };
 }
 
 function otherNode(c: Colors, r: LineageRecord): Node {
   const scalars = Object.entries(r)
-    .filter(([k, v]) => !['id', 'kind', 'dataset', 'at'].includes(k) && (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'))
+    .filter(
+      ([k, v]) =>
+        !['id', 'kind', 'dataset', 'at'].includes(k) && (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string'),
+    )
     .map(([k, v]) => leaf(`${c.dim(k)}  ${String(v)}`));
   return { text: `${c.bold(`${r.kind} ${r.id}`)}  ${formatTime(r.at)}`, children: scalars };
 }
@@ -308,7 +331,13 @@ export function renderLineageTree(records: readonly LineageRecord[], opts: { col
     const runs = list.filter((r) => r.kind === 'run').sort((a, b) => String(a.runKey).localeCompare(String(b.runKey)));
     const others = list.filter((r) => r.kind !== 'run').sort((a, b) => a.at.localeCompare(b.at));
     const summary = [`${runs.length} run${runs.length === 1 ? '' : 's'}`];
-    for (const [kind, label] of [['release', 'release'], ['erasure', 'erasure'], ['reidentification', 're-identification'], ['rekey', 'rekey'], ['sweep', 'sweep']] as const) {
+    for (const [kind, label] of [
+      ['release', 'release'],
+      ['erasure', 'erasure'],
+      ['reidentification', 're-identification'],
+      ['rekey', 'rekey'],
+      ['sweep', 'sweep'],
+    ] as const) {
       const n = others.filter((r) => r.kind === kind).length;
       if (n > 0) summary.push(`${n} ${label}${n === 1 ? '' : 's'}`);
     }

@@ -10,10 +10,11 @@
  * (failed runs, messages still in the dead-letter queue) are reported, because erasure cannot
  * search them until they are re-driven.
  */
+
+import { purgeVersions } from '../erasure/rewrite-object.ts';
 import type { ObjectDigest, RunRecord } from '../lineage/run-record.ts';
 import type { LineageRecord, Ports } from '../ports.ts';
 import type { BucketRole } from '../types.ts';
-import { purgeVersions } from '../erasure/rewrite-object.ts';
 
 /** Buckets whose objects are all written by the pipeline and listed in lineage. */
 export const SWEPT_BUCKETS: readonly BucketRole[] = ['curated', 'quarantine', 'aggregates'];
@@ -149,7 +150,13 @@ export async function sweepOrphans(ports: Ports, opts: SweepOptions = {}): Promi
         dataset,
         at,
         olderThanMs,
-        objects: objects.map((o) => ({ bucket: o.bucket, key: o.key, size: o.size, lastModified: o.lastModified, versionsDeleted: o.versionsDeleted })),
+        objects: objects.map((o) => ({
+          bucket: o.bucket,
+          key: o.key,
+          size: o.size,
+          lastModified: o.lastModified,
+          versionsDeleted: o.versionsDeleted,
+        })),
       };
       await ports.lineage.append(record);
       recordIds.push(id);

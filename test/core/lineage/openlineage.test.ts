@@ -8,8 +8,8 @@ import {
   deterministicRunId,
   FACET_SCHEMA_URLS,
   lineageRecordToOpenLineage,
-  type OpenLineageEvent,
   OPENLINEAGE_RUN_EVENT_SCHEMA_URL,
+  type OpenLineageEvent,
   PRIVACY_PIPELINE_RUN_FACET,
   PRIVACY_PIPELINE_RUN_FACET_SCHEMA,
   toOpenLineageEvents,
@@ -29,7 +29,10 @@ import {
 } from './run-record-fixtures.ts';
 
 const SPEC_DIR = path.resolve(process.cwd(), '../shared/spec/openlineage');
-const OPTS = { namespace: 'privacy-pipeline://local', producer: 'https://github.com/privacy-pipeline/privacy-pipeline/tree/v0.1.0' } as const;
+const OPTS = {
+  namespace: 'privacy-pipeline://local',
+  producer: 'https://github.com/privacy-pipeline/privacy-pipeline/tree/v0.1.0',
+} as const;
 
 type Json = Record<string, unknown>;
 
@@ -99,7 +102,10 @@ const RUNS: [string, 'COMPLETE' | 'FAIL', () => RunRecord][] = [
 const OTHER_RECORDS = [releaseRecord(), erasureRecord(), erasureRecord(false), reidentificationRecord(), sweepRecord()];
 
 function allEvents(): OpenLineageEvent[] {
-  return [...RUNS.flatMap(([, , make]) => toOpenLineageEvents(make(), OPTS)), ...OTHER_RECORDS.flatMap((r) => lineageRecordToOpenLineage(r, OPTS))];
+  return [
+    ...RUNS.flatMap(([, , make]) => toOpenLineageEvents(make(), OPTS)),
+    ...OTHER_RECORDS.flatMap((r) => lineageRecordToOpenLineage(r, OPTS)),
+  ];
 }
 
 /** The object at a path inside an event; throws when a step is missing, so no check passes vacuously. */
@@ -112,7 +118,8 @@ function at(o: unknown, ...path: (string | number)[]): Json {
   if (typeof cur !== 'object' || cur === null) throw new Error(`no object at ${path.join('.')}`);
   return cur as Json;
 }
-const outputNamed = (event: OpenLineageEvent, suffix: string) => (event.outputs as Json[]).find((o) => (o.name as string).endsWith(suffix)) as Json;
+const outputNamed = (event: OpenLineageEvent, suffix: string) =>
+  (event.outputs as Json[]).find((o) => (o.name as string).endsWith(suffix)) as Json;
 const facetsOf = (d: Json) => d.facets as Record<string, Json>;
 
 describe('toOpenLineageEvents', () => {
@@ -127,7 +134,11 @@ describe('toOpenLineageEvents', () => {
     expect((start.run as Json).runId).toBe((end.run as Json).runId);
     expect(start.schemaURL).toBe(OPENLINEAGE_RUN_EVENT_SCHEMA_URL);
     expect(start.job).toMatchObject({ namespace: OPTS.namespace, name: `privacy-pipeline.ingest.${record.dataset}` });
-    expect(facetsOf(start.job as Json).jobType).toMatchObject({ processingType: 'BATCH', integration: 'privacy-pipeline', jobType: 'INGEST' });
+    expect(facetsOf(start.job as Json).jobType).toMatchObject({
+      processingType: 'BATCH',
+      integration: 'privacy-pipeline',
+      jobType: 'INGEST',
+    });
     expect((end.inputs as Json[])[0]).toMatchObject({ namespace: 'privacy-pipeline://local/ingest', name: record.input.key });
   });
 
@@ -168,7 +179,11 @@ describe('toOpenLineageEvents', () => {
     ];
     for (const [col, masking, subtype] of cases) expect(t(col), col).toMatchObject({ type: 'DIRECT', subtype, masking });
     expect(fields.internal_ref).toBeUndefined();
-    expect(at(fields, 'email', 'inputFields', 0)).toMatchObject({ namespace: 'privacy-pipeline://local/ingest', name: 'customers/customers-2025-03-01.csv', field: 'email' });
+    expect(at(fields, 'email', 'inputFields', 0)).toMatchObject({
+      namespace: 'privacy-pipeline://local/ingest',
+      name: 'customers/customers-2025-03-01.csv',
+      field: 'email',
+    });
     const datasetLevel = facetsOf(curated).columnLineage?.dataset as Json[];
     expect(datasetLevel.map((d) => d.field).sort()).toEqual(['customer_id', 'email', 'phone']);
 
@@ -199,9 +214,12 @@ describe('toOpenLineageEvents', () => {
     expect(byKind('drift')[0]).toMatchObject({ column: 'notes', success: false, expected: '0.02', actual: '0.33' });
     expect(byKind('k_anonymity')[0]).toMatchObject({ success: false, expected: '>= 5', actual: '1' });
 
-    const broken = completeRun({ counts: { rowsIn: 5, rowsPublished: 3, rowsQuarantined: 1, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: false } });
+    const broken = completeRun({
+      counts: { rowsIn: 5, rowsPublished: 3, rowsQuarantined: 1, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: false },
+    });
     const e2 = toOpenLineageEvents(broken, OPTS)[1] as Json;
-    const a2 = ((((e2.inputs as Json[])[0] as Json).inputFacets as Record<string, Json>).dataQualityAssertions as Json).assertions as Json[];
+    const a2 = ((((e2.inputs as Json[])[0] as Json).inputFacets as Record<string, Json>).dataQualityAssertions as Json)
+      .assertions as Json[];
     expect(a2.find((a) => a.assertion === 'row_count_conservation')).toMatchObject({ success: false, expected: '5', actual: '4' });
   });
 
@@ -223,7 +241,9 @@ describe('toOpenLineageEvents', () => {
     expect((q.outputs as Json[]).map((o) => o.name)).toContain('customers/20250302T080000000Z-0a1b2c3d4e5f/file/customers-2025-03-02.csv');
 
     const f = toOpenLineageEvents(failedRun(), OPTS)[1] as Json;
-    expect((((f.run as Json).facets as Record<string, Json>).errorMessage as Json).message).toBe('InvalidFileError: orders/orders.csv.gz: gzip stream is truncated [rule gzip]');
+    expect((((f.run as Json).facets as Record<string, Json>).errorMessage as Json).message).toBe(
+      'InvalidFileError: orders/orders.csv.gz: gzip stream is truncated [rule gzip]',
+    );
     // No version facet when the input digest is unknown; no schema when there is no plan.
     expect(facetsOf((f.inputs as Json[])[0] as Json)).toEqual({});
 
@@ -235,13 +255,22 @@ describe('toOpenLineageEvents', () => {
   it('records keys, budget and hashes in the privacy-pipeline run facet', () => {
     const end = toOpenLineageEvents(completeRun(), OPTS)[1] as Json;
     const pp = ((end.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json;
-    expect(pp).toMatchObject({ status: 'COMPLETE', runKey: completeRun().runKey, policy: { version: '2025-01' }, contract: { inferred: false, version: 3 } });
+    expect(pp).toMatchObject({
+      status: 'COMPLETE',
+      runKey: completeRun().runKey,
+      policy: { version: '2025-01' },
+      contract: { inferred: false, version: 3 },
+    });
     expect(pp.keys).toEqual(completeRun().keys);
     expect((pp.budget as Json[])[0]).toMatchObject({ epsilon: 1, remainingEpsilon: 9 });
   });
 
   it('honours jobName and datasetNamespace, and rejects a producer that is not a URI', () => {
-    const e = toOpenLineageEvents(completeRun(), { ...OPTS, jobName: 'custom.job', datasetNamespace: (b) => `s3://acme-${b}-eu-west-1` })[1] as Json;
+    const e = toOpenLineageEvents(completeRun(), {
+      ...OPTS,
+      jobName: 'custom.job',
+      datasetNamespace: (b) => `s3://acme-${b}-eu-west-1`,
+    })[1] as Json;
     expect((e.job as Json).name).toBe('custom.job');
     expect(((e.inputs as Json[])[0] as Json).namespace).toBe('s3://acme-ingest-eu-west-1');
     expect(validateEvent(e)).toEqual([]);
@@ -251,20 +280,21 @@ describe('toOpenLineageEvents', () => {
 });
 
 describe('lineageRecordToOpenLineage', () => {
-  it.each(OTHER_RECORDS.map((r) => [`${r.kind}${r.kind === 'erasure' && (r.verification as Json).passed === false ? ' (verification failed)' : ''}`, r] as const))(
-    '%s: one valid event of a job per kind',
-    (_name, record) => {
-      const events = lineageRecordToOpenLineage(record, OPTS);
-      expect(events).toHaveLength(1);
-      const e = events[0] as Json;
-      expect(validateEvent(e)).toEqual([]);
-      expect(e.eventTime).toBe(record.at);
-      expect((e.job as Json).name).toBe(`privacy-pipeline.${record.kind}.customers`);
-      expect(facetsOf(e.job as Json).jobType).toMatchObject({ jobType: record.kind.toUpperCase(), processingType: 'BATCH' });
-      const pp = ((e.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json;
-      expect(pp).toMatchObject({ recordId: record.id, kind: record.kind, dataset: record.dataset });
-    },
-  );
+  it.each(
+    OTHER_RECORDS.map(
+      (r) => [`${r.kind}${r.kind === 'erasure' && (r.verification as Json).passed === false ? ' (verification failed)' : ''}`, r] as const,
+    ),
+  )('%s: one valid event of a job per kind', (_name, record) => {
+    const events = lineageRecordToOpenLineage(record, OPTS);
+    expect(events).toHaveLength(1);
+    const e = events[0] as Json;
+    expect(validateEvent(e)).toEqual([]);
+    expect(e.eventTime).toBe(record.at);
+    expect((e.job as Json).name).toBe(`privacy-pipeline.${record.kind}.customers`);
+    expect(facetsOf(e.job as Json).jobType).toMatchObject({ jobType: record.kind.toUpperCase(), processingType: 'BATCH' });
+    const pp = ((e.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json;
+    expect(pp).toMatchObject({ recordId: record.id, kind: record.kind, dataset: record.dataset });
+  });
 
   it('erasure: rewritten objects are OVERWRITE outputs; a failed verification is a FAIL event', () => {
     const [ok] = lineageRecordToOpenLineage(erasureRecord(), OPTS) as [Json];
@@ -276,7 +306,13 @@ describe('lineageRecordToOpenLineage', () => {
     ]);
     expect(facetsOf(outs[0] as Json).lifecycleStateChange).toMatchObject({ lifecycleStateChange: 'OVERWRITE' });
     const details = (((ok.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json).details as Json;
-    expect(details).toMatchObject({ requestId: 'req-5521', rowsRemoved: 2, versionsDeleted: 2, verification: 'passed', 'objectsRewritten.length': 2 });
+    expect(details).toMatchObject({
+      requestId: 'req-5521',
+      rowsRemoved: 2,
+      versionsDeleted: 2,
+      verification: 'passed',
+      'objectsRewritten.length': 2,
+    });
 
     const [bad] = lineageRecordToOpenLineage(erasureRecord(false), OPTS) as [Json];
     expect(bad.eventType).toBe('FAIL');
@@ -328,13 +364,39 @@ describe('validation and privacy of every event', () => {
     ['producer not a URI', (e) => (e.producer = 'privacy pipeline')],
     ['job without name', (e) => delete (e.job as Json).name],
     ['facet without _producer', (e) => delete (facetsOf(e.job as Json).jobType as Json)._producer],
-    ['column lineage input field without field', (e) => delete at(outputNamed(e, 'part-00000.csv'), 'facets', 'columnLineage', 'fields', 'email', 'inputFields', 0).field],
-    ['masking not a boolean', (e) => (at(outputNamed(e, 'part-00000.csv'), 'facets', 'columnLineage', 'fields', 'email', 'inputFields', 0, 'transformations', 0).masking = 'yes')],
-    ['nullCount not an integer', (e) => (at(e, 'inputs', 0, 'inputFacets', 'dataQualityMetrics', 'columnMetrics', 'notes').nullCount = 0.33)],
+    [
+      'column lineage input field without field',
+      (e) => delete at(outputNamed(e, 'part-00000.csv'), 'facets', 'columnLineage', 'fields', 'email', 'inputFields', 0).field,
+    ],
+    [
+      'masking not a boolean',
+      (e) =>
+        (at(
+          outputNamed(e, 'part-00000.csv'),
+          'facets',
+          'columnLineage',
+          'fields',
+          'email',
+          'inputFields',
+          0,
+          'transformations',
+          0,
+        ).masking = 'yes'),
+    ],
+    [
+      'nullCount not an integer',
+      (e) => (at(e, 'inputs', 0, 'inputFacets', 'dataQualityMetrics', 'columnMetrics', 'notes').nullCount = 0.33),
+    ],
     ['assertion without success', (e) => delete at(e, 'inputs', 0, 'inputFacets', 'dataQualityAssertions', 'assertions', 0).success],
-    ['outputStatistics rowCount a string', (e) => (((outputNamed(e, 'part-00000.csv').outputFacets as Record<string, Json>).outputStatistics as Json).rowCount = '3')],
+    [
+      'outputStatistics rowCount a string',
+      (e) => (((outputNamed(e, 'part-00000.csv').outputFacets as Record<string, Json>).outputStatistics as Json).rowCount = '3'),
+    ],
     ['an unknown facet', (e) => (facetsOf(e.job as Json).mystery = { _producer: OPTS.producer, _schemaURL: 'https://example.com/x.json' })],
-    ['custom facet missing recordId', (e) => delete (((e.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json).recordId],
+    [
+      'custom facet missing recordId',
+      (e) => delete (((e.run as Json).facets as Record<string, Json>)[PRIVACY_PIPELINE_RUN_FACET] as Json).recordId,
+    ],
   ];
   it.each(mutations)('rejects a broken event: %s', (_name, mutate) => {
     const event = structuredClone(toOpenLineageEvents(completeRun(), OPTS)[1]) as Json;

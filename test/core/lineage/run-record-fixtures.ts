@@ -6,13 +6,78 @@ import type { RunRecord } from '../../../functions/core/lineage/run-record.ts';
 import type { LineageRecord } from '../../../functions/core/ports.ts';
 import type { ColumnDecision } from '../../../functions/core/types.ts';
 
-export const RAW_HEADER = ['customer_id', 'email', 'full_name', 'phone', 'card_number', 'birth_date', 'age', 'country', 'tier', 'amount', 'notes', 'internal_ref'] as const;
+export const RAW_HEADER = [
+  'customer_id',
+  'email',
+  'full_name',
+  'phone',
+  'card_number',
+  'birth_date',
+  'age',
+  'country',
+  'tier',
+  'amount',
+  'notes',
+  'internal_ref',
+] as const;
 
 export const RAW_ROWS: readonly (readonly (string | number)[])[] = [
-  ['C-100234', 'maria.lopez@example.org', 'María López', '+44 7700 900123', '4111 1111 1111 1111', '1984-03-17', 41, 'GB', 'platinum', 129.99, 'Call María on +44 7700 900123 after 5pm', 'REF-88231'],
-  ['C-100235', 'j.schmidt@example.de', 'Jürgen Schmidt', '+49 30 901820', '5500 0000 0000 0004', '1990-11-02', 34, 'DE', 'gold', 12.5, 'prefers email j.schmidt@example.de', 'REF-88232'],
-  ['C-100236', 'anna.k@example.pl', 'Anna Kowalska', '+48 601 234 567', '3400 0000 0000 009', '1979-07-30', 46, 'PL', 'silver', 980.0, 'VIP since 2019', 'REF-88233'],
-  ['C-100237', 'not-an-email', 'Tom Baker', '+44 20 7946 0958', '6011 0000 0000 0004', '2001-01-09', 24, 'GB', 'bronze', 7.25, '', 'REF-88234'],
+  [
+    'C-100234',
+    'maria.lopez@example.org',
+    'María López',
+    '+44 7700 900123',
+    '4111 1111 1111 1111',
+    '1984-03-17',
+    41,
+    'GB',
+    'platinum',
+    129.99,
+    'Call María on +44 7700 900123 after 5pm',
+    'REF-88231',
+  ],
+  [
+    'C-100235',
+    'j.schmidt@example.de',
+    'Jürgen Schmidt',
+    '+49 30 901820',
+    '5500 0000 0000 0004',
+    '1990-11-02',
+    34,
+    'DE',
+    'gold',
+    12.5,
+    'prefers email j.schmidt@example.de',
+    'REF-88232',
+  ],
+  [
+    'C-100236',
+    'anna.k@example.pl',
+    'Anna Kowalska',
+    '+48 601 234 567',
+    '3400 0000 0000 009',
+    '1979-07-30',
+    46,
+    'PL',
+    'silver',
+    980.0,
+    'VIP since 2019',
+    'REF-88233',
+  ],
+  [
+    'C-100237',
+    'not-an-email',
+    'Tom Baker',
+    '+44 20 7946 0958',
+    '6011 0000 0000 0004',
+    '2001-01-09',
+    24,
+    'GB',
+    'bronze',
+    7.25,
+    '',
+    'REF-88234',
+  ],
 ];
 
 /** Every string cell of at least 4 characters (shorter ones like 'GB' collide with ordinary words). */
@@ -22,7 +87,13 @@ export function rawStringCells(): string[] {
     .filter((s) => s.length >= 4);
 }
 
-const decision = (column: string, entity: ColumnDecision['entity'], operator: ColumnDecision['operator'], confidence: number, extra: Partial<ColumnDecision> = {}): ColumnDecision => ({
+const decision = (
+  column: string,
+  entity: ColumnDecision['entity'],
+  operator: ColumnDecision['operator'],
+  confidence: number,
+  extra: Partial<ColumnDecision> = {},
+): ColumnDecision => ({
   column,
   entity,
   operator,
@@ -89,17 +160,55 @@ export function completeRun(overrides: Partial<RunRecord> = {}): RunRecord {
     status: 'COMPLETE',
     idempotencyKey: 'b1946ac92492d2347c6235b4d2611184b1946ac92492d2347c6235b4d2611184',
     runKey: RUN_KEY,
-    input: { bucket: 'ingest', key: 'customers/customers-2025-03-01.csv', size: 48_213, sha256: SHA_IN, role: 'input', rows: 4, format: 'csv', compression: 'none', versionId: 'v-ingest-0001' },
-    contract: { hash: 'c0ffee1234567890abcdef1234567890abcdef1234567890abcdef1234567890', source: 'customers.contract.yaml', inferred: false, version: 3, body: CONTRACT_BODY },
+    input: {
+      bucket: 'ingest',
+      key: 'customers/customers-2025-03-01.csv',
+      size: 48_213,
+      sha256: SHA_IN,
+      role: 'input',
+      rows: 4,
+      format: 'csv',
+      compression: 'none',
+      versionId: 'v-ingest-0001',
+    },
+    contract: {
+      hash: 'c0ffee1234567890abcdef1234567890abcdef1234567890abcdef1234567890',
+      source: 'customers.contract.yaml',
+      inferred: false,
+      version: 3,
+      body: CONTRACT_BODY,
+    },
     policy: { hash: 'a11ce5a11ce5a11ce5a11ce5a11ce5a11ce5a11ce5a11ce5a11ce5a11ce5a11c', version: '2025-01' },
     plan: PLAN,
     counts: { rowsIn: 4, rowsPublished: 3, rowsQuarantined: 1, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: true },
     outputs: [
-      { bucket: 'curated', key: `customers/${RUN_KEY}/part-00000.csv`, size: 1_734, sha256: 'aa'.repeat(32), role: 'curated', rows: 3, versionId: 'v-cur-1' },
+      {
+        bucket: 'curated',
+        key: `customers/${RUN_KEY}/part-00000.csv`,
+        size: 1_734,
+        sha256: 'aa'.repeat(32),
+        role: 'curated',
+        rows: 3,
+        versionId: 'v-cur-1',
+      },
       { bucket: 'curated', key: `customers/${RUN_KEY}/_subjects.idx`, size: 88, sha256: 'bb'.repeat(32), role: 'subject-index', rows: 9 },
-      { bucket: 'quarantine', key: `customers/${RUN_KEY}/rows.jsonl`, size: 412, sha256: 'cc'.repeat(32), role: 'quarantine-rows', rows: 1 },
+      {
+        bucket: 'quarantine',
+        key: `customers/${RUN_KEY}/rows.jsonl`,
+        size: 412,
+        sha256: 'cc'.repeat(32),
+        role: 'quarantine-rows',
+        rows: 1,
+      },
       { bucket: 'quarantine', key: `customers/${RUN_KEY}/_report.json`, size: 377, sha256: 'dd'.repeat(32), role: 'quarantine-report' },
-      { bucket: 'aggregates', key: `customers/${RUN_KEY}/aggregates.json`, size: 655, sha256: 'ee'.repeat(32), role: 'aggregates', rows: 5 },
+      {
+        bucket: 'aggregates',
+        key: `customers/${RUN_KEY}/aggregates.json`,
+        size: 655,
+        sha256: 'ee'.repeat(32),
+        role: 'aggregates',
+        rows: 5,
+      },
       { bucket: 'curated', key: `customers/${RUN_KEY}/_manifest.json`, size: 2_048, sha256: 'ff'.repeat(32), role: 'manifest' },
     ],
     keys: [
@@ -114,16 +223,43 @@ export function completeRun(overrides: Partial<RunRecord> = {}): RunRecord {
       { column: 'full_name', count: 3, nullShare: 0, distinctEstimate: 3, types: { string: 1 } },
       // Bounds of a PII column must never reach an event, even if a profiler recorded them.
       { column: 'age', count: 3, nullShare: 0, distinctEstimate: 3, types: { integer: 1 }, min: 34, max: 46, mean: 40.33 },
-      { column: 'tier', count: 3, nullShare: 0, distinctEstimate: 3, types: { string: 1 }, min: 'gold', max: 'silver', minLength: 4, maxLength: 8 },
-      { column: 'amount', count: 3, nullShare: 0, distinctEstimate: 3, types: { number: 1 }, min: 0.5, max: 1500, mean: 374.16, outliers: 0 },
+      {
+        column: 'tier',
+        count: 3,
+        nullShare: 0,
+        distinctEstimate: 3,
+        types: { string: 1 },
+        min: 'gold',
+        max: 'silver',
+        minLength: 4,
+        maxLength: 8,
+      },
+      {
+        column: 'amount',
+        count: 3,
+        nullShare: 0,
+        distinctEstimate: 3,
+        types: { number: 1 },
+        min: 0.5,
+        max: 1500,
+        mean: 374.16,
+        outliers: 0,
+      },
       { column: 'notes', count: 3, nullShare: 1 / 3, distinctEstimate: 2, types: { string: 1 }, minLength: 14, maxLength: 40 },
     ],
-    drift: [{ column: 'notes', metric: 'nullShare', previous: 0.02, current: 0.33, message: "null share of column 'notes' rose from 2% to 33%" }],
+    drift: [
+      { column: 'notes', metric: 'nullShare', previous: 0.02, current: 0.33, message: "null share of column 'notes' rose from 2% to 33%" },
+    ],
     risk: { quasiIdentifiers: ['age', 'country'], k: 5, smallestClass: 1, rowsBelowK: 3, shareBelowK: 1, classes: 3, action: 'report' },
     quarantineReasons: { format: 1 },
     formulaCellsNeutralised: 0,
     codeVersion: '0.1.0',
-    timings: { startedAt: '2025-03-01T10:15:00.123Z', endedAt: '2025-03-01T10:15:02.456Z', ms: 2333, stages: { prepare: 40, stream: 2200 } },
+    timings: {
+      startedAt: '2025-03-01T10:15:00.123Z',
+      endedAt: '2025-03-01T10:15:02.456Z',
+      ms: 2333,
+      stages: { prepare: 40, stream: 2200 },
+    },
     ...overrides,
   };
 }
@@ -138,13 +274,31 @@ export function quarantinedRun(): RunRecord {
     input: { ...base.input, key: 'customers/customers-2025-03-02.csv', sha256: '12'.repeat(32), versionId: 'v-ingest-0002' },
     counts: { rowsIn: 4, rowsPublished: 0, rowsQuarantined: 4, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: true },
     outputs: [
-      { bucket: 'quarantine', key: 'customers/20250302T080000000Z-0a1b2c3d4e5f/file/customers-2025-03-02.csv', size: 48_100, sha256: '34'.repeat(32), role: 'quarantine-file', rows: 4 },
-      { bucket: 'quarantine', key: 'customers/20250302T080000000Z-0a1b2c3d4e5f/_report.json', size: 700, sha256: '56'.repeat(32), role: 'quarantine-report' },
+      {
+        bucket: 'quarantine',
+        key: 'customers/20250302T080000000Z-0a1b2c3d4e5f/file/customers-2025-03-02.csv',
+        size: 48_100,
+        sha256: '34'.repeat(32),
+        role: 'quarantine-file',
+        rows: 4,
+      },
+      {
+        bucket: 'quarantine',
+        key: 'customers/20250302T080000000Z-0a1b2c3d4e5f/_report.json',
+        size: 700,
+        sha256: '56'.repeat(32),
+        role: 'quarantine-report',
+      },
     ],
     budget: [],
     drift: [],
     quarantineReasons: { enum: 3, format: 1 },
-    error: { class: 'DatasetValidationError', message: "customers/customers-2025-03-02.csv: 4 of 4 rows invalid (100.0%), above the 5.0% limit; first: row 1, column 'tier', rule enum", rule: 'max-invalid-share' },
+    error: {
+      class: 'DatasetValidationError',
+      message:
+        "customers/customers-2025-03-02.csv: 4 of 4 rows invalid (100.0%), above the 5.0% limit; first: row 1, column 'tier', rule enum",
+      rule: 'max-invalid-share',
+    },
     timings: { startedAt: '2025-03-02T08:00:00.000Z', endedAt: '2025-03-02T08:00:00.900Z', ms: 900 },
     at: '2025-03-02T08:00:00.900Z',
   });
@@ -163,7 +317,15 @@ export function failedRun(): RunRecord {
     contract: { hash: '', source: 'inferred', inferred: true },
     plan: [],
     counts: { rowsIn: 0, rowsPublished: 0, rowsQuarantined: 0, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: true },
-    outputs: [{ bucket: 'quarantine', key: 'orders/20250303T120000000Z-99aa88bb77cc/_report.json', size: 310, sha256: '78'.repeat(32), role: 'quarantine-report' }],
+    outputs: [
+      {
+        bucket: 'quarantine',
+        key: 'orders/20250303T120000000Z-99aa88bb77cc/_report.json',
+        size: 310,
+        sha256: '78'.repeat(32),
+        role: 'quarantine-report',
+      },
+    ],
     keys: [],
     budget: [],
     profile: [],
@@ -199,8 +361,12 @@ export function releaseRecord(): LineageRecord {
     spent: { epsilon: 0.5, delta: 0 },
     remaining: { epsilon: 8.5, delta: 1e-6 },
     total: { epsilon: 10, delta: 1e-6 },
-    queries: [{ id: 'q1', kind: 'count', column: null, by: 'country', mechanism: 'laplace', epsilon: 0.5, delta: 0, privacyUnit: 'customer_id' }],
-    outputs: [{ bucket: 'aggregates', key: 'customers/adhoc/adhoc-01.json', size: 320, sha256: '9a'.repeat(32), role: 'aggregates', rows: 4 }],
+    queries: [
+      { id: 'q1', kind: 'count', column: null, by: 'country', mechanism: 'laplace', epsilon: 0.5, delta: 0, privacyUnit: 'customer_id' },
+    ],
+    outputs: [
+      { bucket: 'aggregates', key: 'customers/adhoc/adhoc-01.json', size: 320, sha256: '9a'.repeat(32), role: 'aggregates', rows: 4 },
+    ],
   };
 }
 
@@ -221,8 +387,26 @@ export function erasureRecord(verified = true): LineageRecord {
     objectsFound: 2,
     objectsRead: 2,
     objectsRewritten: [
-      { bucket: 'curated', key: `customers/${RUN_KEY}/part-00000.csv`, rowsBefore: 3, rowsAfter: 2, rowsRemoved: 1, spansRedacted: 0, versionsDeleted: 1, action: 'rewritten' },
-      { bucket: 'ingest', key: 'customers/customers-2025-03-01.csv', rowsBefore: 3, rowsAfter: 2, rowsRemoved: 1, spansRedacted: 0, versionsDeleted: 1, action: 'rewritten' },
+      {
+        bucket: 'curated',
+        key: `customers/${RUN_KEY}/part-00000.csv`,
+        rowsBefore: 3,
+        rowsAfter: 2,
+        rowsRemoved: 1,
+        spansRedacted: 0,
+        versionsDeleted: 1,
+        action: 'rewritten',
+      },
+      {
+        bucket: 'ingest',
+        key: 'customers/customers-2025-03-01.csv',
+        rowsBefore: 3,
+        rowsAfter: 2,
+        rowsRemoved: 1,
+        spansRedacted: 0,
+        versionsDeleted: 1,
+        action: 'rewritten',
+      },
     ],
     indexesRewritten: 1,
     rowsRemoved: 2,
@@ -258,7 +442,13 @@ export function sweepRecord(): LineageRecord {
     at: '2025-03-07T02:00:00.000Z',
     olderThanMs: 86_400_000,
     objects: [
-      { bucket: 'curated', key: 'customers/20250305T090000000Z-aa11bb22cc33/part-00000.csv', size: 5120, lastModified: '2025-03-05T09:00:01.000Z', versionsDeleted: 1 },
+      {
+        bucket: 'curated',
+        key: 'customers/20250305T090000000Z-aa11bb22cc33/part-00000.csv',
+        size: 5120,
+        lastModified: '2025-03-05T09:00:01.000Z',
+        versionsDeleted: 1,
+      },
     ],
   };
 }

@@ -65,7 +65,7 @@ describe('sweepOrphans', () => {
     const record = await home.ports.lineage.get(swept.recordIds[0] ?? '');
     expect(record).toMatchObject({ kind: 'sweep', dataset: 'people', olderThanMs: DAY });
     expect(JSON.stringify(record)).not.toContain('ann.orphan');
-    expect((record?.objects as unknown[]).length).toBe(swept.orphans.length);
+    expect(record?.objects).toHaveLength(swept.orphans.length);
   });
 
   it('keeps committed runs when an orphan sits beside them, and a later retry re-publishes', async () => {
