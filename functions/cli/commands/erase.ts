@@ -79,6 +79,13 @@ export function renderCertificate(ctx: CliContext, cert: ErasureCertificate): st
   lines.push(
     `  verification  ${c.green(cert.verification)} (${fmtInt(cert.objectsVerified)} object version(s) re-read), ${cert.passes} pass(es), ${fmtInt(cert.durationMs)} ms`,
   );
+  const ns = cert.notSearched;
+  if (ns && ns.orphanedOutputs + ns.unprocessedRaw > 0) {
+    lines.push(
+      `  ${c.yellow('not searched')}  ${fmtInt(ns.orphanedOutputs)} object(s) lineage does not list (runs that never committed or are in flight), ` +
+        `${fmtInt(ns.unprocessedRaw)} raw file(s) no committed run has read: run \`privacy-pipeline sweep\`, re-run the raw files, then repeat the request`,
+    );
+  }
   if (cert.reason !== undefined) lines.push(`  reason        ${cert.reason}`);
   if (cert.requestedBy !== undefined) lines.push(`  requested by  ${cert.requestedBy}`);
   lines.push(c.dim(`  certificate: lineage record erasure-${cert.requestId} (privacy-pipeline lineage --json)`));

@@ -32,6 +32,7 @@ import { ConflictError, ErasureVerificationError, InvalidFileError, ObjectNotFou
 import type { RunRecord } from '../lineage/run-record.ts';
 import { sha256Hex } from '../pipeline/digest.ts';
 import { ORIGIN_METADATA } from '../pipeline/ingest-object.ts';
+import { sweepOrphans } from '../pipeline/sweep-orphans.ts';
 import type { LineageRecord, ObjectInfo, Ports } from '../ports.ts';
 import { DEFAULT_POLICY, type Policy } from '../pseudonymise/policy.ts';
 import { canonicalise, guessIdentifierType, type IdentifierType, identifierTokens } from '../pseudonymise/token.ts';
@@ -113,6 +114,12 @@ export interface ErasureCertificate {
   readonly objectsVerified: number;
   readonly passes: number;
   readonly durationMs: number;
+  /**
+   * Objects erasure could not search because lineage does not list them: outputs of runs that
+   * never committed (or are still in flight) and raw files no committed run has read. Zero is the
+   * clean case; otherwise `privacy-pipeline sweep` removes the orphans, and the raw files need a re-run.
+   */
+  readonly notSearched?: { readonly orphanedOutputs: number; readonly unprocessedRaw: number };
 }
 
 export interface EraseOptions {
@@ -271,9 +278,11 @@ class ErasureJob {
     // Crypto-shredding: an `encrypt` token's key is filed under the value's pseudonym (its ref),
     // which is what the closure holds; shredding it makes every copy of the token undecryptable.
     let subjectKeysShredded = 0;
-    for (const t of new Set([...this.closure.allTokens, ...this.closure.keyRefs])) if (await ports.subjectKeys.shred(t)) subjectKeysShredded++;
+    for (const t of new Set([...this.closure.allTokens, ...this.closure.keyRefs]))
+      if (await ports.subjectKeys.shred(t)) subjectKeysShredded++;
 
     const objectsVerified = await this.verify(requestId);
+    const unlisted = await sweepOrphans(ports, { olderThanMs: 0, dryRun: true });
 
     const objectsRewritten = [...this.written.values()].map(({ etag: _etag, ...o }) => o);
     const sum = (f: (o: ErasedObject) => number) => objectsRewritten.reduce((n, o) => n + f(o), 0);
@@ -303,6 +312,7 @@ class ErasureJob {
       objectsVerified,
       passes,
       durationMs: ended.getTime() - started.getTime(),
+      notSearched: { orphanedOutputs: unlisted.orphans.length, unprocessedRaw: unlisted.unprocessedRaw.length },
     };
     const record = { id: erasureRecordId(requestId), kind: 'erasure', dataset: '*', ...certificate } as unknown as LineageRecord;
     try {

@@ -12,6 +12,8 @@ import {
   type GetObjectCommandInput,
   HeadObjectCommand,
   type HeadObjectCommandInput,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandInput,
   ListObjectVersionsCommand,
   type ListObjectVersionsCommandInput,
   PutObjectCommand,
@@ -67,6 +69,7 @@ class VersionedS3 {
       return { ETag: v.etag, VersionId: v.versionId, ContentLength: v.body.length, LastModified: v.at, Metadata: v.metadata };
     });
     this.mock.on(ListObjectVersionsCommand).callsFake((input: ListObjectVersionsCommandInput) => this.list(input));
+    this.mock.on(ListObjectsV2Command).callsFake((input: ListObjectsV2CommandInput) => this.listCurrent(input));
     this.mock.on(DeleteObjectCommand).callsFake((input: DeleteObjectCommandInput) => this.delete(input));
   }
 
@@ -137,6 +140,18 @@ class VersionedS3 {
       });
     }
     return { Versions, DeleteMarkers, IsTruncated: false };
+  }
+
+  /** Current objects (latest version not a delete marker), as ListObjectsV2 lists them. */
+  private listCurrent(input: ListObjectsV2CommandInput) {
+    const { Versions } = this.list(input);
+    const Contents = Versions.filter((v) => v.IsLatest).map((v) => ({
+      Key: v.Key,
+      ETag: v.ETag,
+      Size: v.Size,
+      LastModified: v.LastModified,
+    }));
+    return { Contents, KeyCount: Contents.length, IsTruncated: false };
   }
 
   private delete(input: DeleteObjectCommandInput) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { eraseSubject } from '../../../functions/core/erasure/erase-subject.ts';
 import { ingestObject } from '../../../functions/core/pipeline/ingest-object.ts';
 import { sweepOrphans } from '../../../functions/core/pipeline/sweep-orphans.ts';
 import type { Ports } from '../../../functions/core/ports.ts';
@@ -83,6 +84,23 @@ describe('sweepOrphans', () => {
     const after = await sweepOrphans(later(home.ports, 2 * DAY), { olderThanMs: DAY });
     expect(after.orphans).toEqual([]);
     expect(after.unprocessedRaw).toEqual([]);
+  });
+
+  it('erasure certificates count what lineage does not list, and a sweep brings it to zero', async () => {
+    await using home = await localHome();
+    await drop(home.ports, 'people/good.csv', CSV);
+    await ingestObject(home.ports, { key: 'people/good.csv' });
+    const clean = await eraseSubject(home.ports, { identifier: 'bob@example.com', requestId: 'r-clean' });
+    expect(clean.notSearched).toEqual({ orphanedOutputs: 0, unprocessedRaw: 0 });
+
+    await crashedRun(home.ports, 'people/crashed.csv');
+    const dirty = await eraseSubject(home.ports, { identifier: 'ann.orphan@example.com', requestId: 'r-dirty' });
+    expect(dirty.notSearched?.orphanedOutputs).toBeGreaterThan(0);
+    expect(dirty.notSearched?.unprocessedRaw).toBe(1);
+
+    await sweepOrphans(home.ports, { olderThanMs: 0 });
+    const after = await eraseSubject(home.ports, { identifier: 'ann.orphan@example.com', requestId: 'r-after' });
+    expect(after.notSearched).toEqual({ orphanedOutputs: 0, unprocessedRaw: 1 });
   });
 
   it('limits itself to the datasets asked for', async () => {
