@@ -99,13 +99,14 @@ class RegionCaches {
 }
 
 /**
- * True when an operator's own work makes a cache lookup worth it: a libphonenumber parse (20-40
- * µs), AES-SIV, Unicode masking. A plain HMAC token (≈ 1 µs with hmacSha256Hex) costs about what
- * a lookup in a cache of 10^4-10^5 entries costs on a busy core (0.3-1.5 µs, cache-missing
- * memory), so those columns are computed every time and keep no memory.
+ * True when a cache lookup is cheaper than the operator: a libphonenumber parse (20-40 µs),
+ * AES-SIV, Unicode masking, and keyed tokens too: a token costs canonicalisation (NFC, case
+ * folding) plus HMAC-SHA-256 (≈ 1.5-2.5 µs per value on a busy core), a hit one Map lookup
+ * (≈ 0.1-0.2 µs), and identifying values repeat (customers come back: 70 % hits on the bench
+ * CSV). Generalisation (a regular expression and a slice) is computed every time.
  */
 function worthCaching(entity: EntityType, operator: string): boolean {
-  return entity === 'PHONE_NUMBER' || operator === 'encrypt' || operator === 'mask';
+  return entity === 'PHONE_NUMBER' || operator === 'encrypt' || operator === 'mask' || operator === 'token';
 }
 
 type Plan =
