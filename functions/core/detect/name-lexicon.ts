@@ -8,6 +8,7 @@ import { bloomHashes } from './bloom-hash.ts';
 import { COMMON_WORDS_BLOOM } from './common-words-data.ts';
 import { NAME_LEXICON_DATA } from './name-lexicon-data.ts';
 import { PLACE_NAMES_DATA } from './place-names-data.ts';
+import { WordTable } from './word-table.ts';
 
 export const NAME_FIRST = 1;
 export const NAME_LAST = 2;
@@ -274,6 +275,29 @@ let places: Set<string> | undefined;
 export function isPlaceName(text: string): boolean {
   places ??= new Set(PLACE_NAMES_DATA.split('|'));
   return places.has(text.toLowerCase().replace(/\s+/g, ' '));
+}
+
+let placeTable: WordTable | undefined;
+
+/** isPlaceName(text.slice(start, end)) without slicing when the words are single-spaced. */
+export function isPlaceNameAt(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    // Tabs, line breaks, runs of spaces: normalise the slow way.
+    if (
+      (c === 32 && (i === start || i + 1 === end || text.charCodeAt(i + 1) === 32)) ||
+      (c !== 32 && c <= 32) ||
+      c === 0xa0 ||
+      (c >= 0x2000 && c <= 0x3000)
+    ) {
+      return isPlaceName(text.slice(start, end));
+    }
+  }
+  if (!placeTable) {
+    placeTable = new WordTable(true, 20_000);
+    for (const p of PLACE_NAMES_DATA.split('|')) placeTable.set(p, 1);
+  }
+  return placeTable.get(text, start, end) >= 0;
 }
 
 let bloomBits: Uint8Array | undefined;

@@ -13,7 +13,7 @@ import {
   DETERMINERS,
   defaultNameLexicon,
   isCommonWord,
-  isPlaceName,
+  isPlaceNameAt,
   NAME_COMMON,
   NAME_FIRST,
   NAME_FOREIGN_WORD,
@@ -30,15 +30,81 @@ import {
   WEAK_CUE_WORDS,
 } from './name-lexicon.ts';
 import { F_LETTER, F_UPPER, type Recognizer, type ScanEnv } from './recognizer.ts';
+import { WordTable } from './word-table.ts';
 
-// A capitalised word (letters, marks, inner apostrophes and hyphens), not inside a word, an email
-// or a URL; or an initial with its dot.
-const TOKEN_RE = /\p{Lu}(?<![\p{L}\p{M}\p{N}_@.'’\-/]\p{Lu})[\p{L}\p{M}'’-]{0,40}(?![\p{L}\p{M}\p{N}_@'’-]|\.\p{L})\.?/gu;
+// Character classes of UTF-16 code units, computed once per code unit on first sight.
+const C_UPPER = 1;
+const C_LETTER = 2;
+const C_MARK = 4;
+const C_DIGIT = 8;
+const C_DONE = 128;
+const CLASSES = new Uint8Array(65536);
+const RE_LU = /\p{Lu}/u;
+const RE_L = /\p{L}/u;
+const RE_M = /\p{M}/u;
+const RE_N = /\p{N}/u;
+
+function charClass(c: number): number {
+  let v = CLASSES[c] as number;
+  if (v === 0) {
+    const s = String.fromCharCode(c);
+    v = C_DONE | (RE_LU.test(s) ? C_UPPER : 0) | (RE_L.test(s) ? C_LETTER : 0) | (RE_M.test(s) ? C_MARK : 0) | (RE_N.test(s) ? C_DIGIT : 0);
+    CLASSES[c] = v;
+  }
+  return v;
+}
+
+/** Letters, marks, apostrophes and hyphens: the body of a capitalised word. */
+function isBodyChar(c: number): boolean {
+  return (charClass(c) & (C_LETTER | C_MARK)) !== 0 || c === 39 || c === 0x2019 || c === 45;
+}
+
+/** A character before a capital that puts it inside a word, an email, a path or a URL. */
+function isGlueBefore(c: number): boolean {
+  return (
+    (charClass(c) & (C_LETTER | C_MARK | C_DIGIT)) !== 0 ||
+    c === 95 ||
+    c === 64 ||
+    c === 46 ||
+    c === 39 ||
+    c === 0x2019 ||
+    c === 45 ||
+    c === 47
+  );
+}
+
+/** A character right after a word that makes it part of a longer token (digits, `_`, `@`). */
+function isGlueAfter(c: number): boolean {
+  return (charClass(c) & (C_LETTER | C_MARK | C_DIGIT)) !== 0 || c === 95 || c === 64 || c === 39 || c === 0x2019 || c === 45;
+}
+
+function isSpaceOrTab(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** text[s, e) is one to three spaces or tabs. */
+function isSpaceGap(text: string, s: number, e: number): boolean {
+  const n = e - s;
+  if (n < 1 || n > 3) return false;
+  for (let k = s; k < e; k++) if (!isSpaceOrTab(text.charCodeAt(k))) return false;
+  return true;
+}
+
+/** text[s, e) matches /^\.?(?:ra|ssa|ª)?[ \t]{1,3}$/ (after "Sr", "Sig", "Dott", "Dª"). */
+function isTitleGap(text: string, s: number, e: number): boolean {
+  let p = s;
+  if (p < e && text.charCodeAt(p) === 46) p++;
+  if (text.startsWith('ra', p) && isSpaceGap(text, p + 2, e)) return true;
+  if (text.startsWith('ssa', p) && isSpaceGap(text, p + 3, e)) return true;
+  if (p < e && text.charCodeAt(p) === 0xaa && isSpaceGap(text, p + 1, e)) return true;
+  return isSpaceGap(text, p, e);
+}
+
+// Any capital letter: the scan hops between them natively and looks at words only from there.
+const CAPITAL_RE = /\p{Lu}/gu;
 
 const PARTICLE_GAP =
   /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
-const SPACE_GAP = /^[ \t]{1,3}$/;
-const TITLE_GAP = /^\.?(?:ra|ssa|ª)?[ \t]{1,3}$/;
 
 // Lower-case names after an explicit introducer ("my name is nina").
 const INTRO_RE =
@@ -198,6 +264,65 @@ const VOCATIVE_NEXT = new Set([
   'obrigada',
 ]);
 
+// What a word around a name says, one bit per word list, looked up by range (no slicing).
+const W_CUE = 1;
+const W_BIGRAM_TAIL = 2;
+const W_WEAK_CUE = 4;
+const W_DET = 8;
+const W_PLACE_PREP = 16;
+const W_PLACE_PREFIX = 32;
+const W_TITLE = 64;
+const W_NAME_Q = 128;
+const W_NOT_PERSON_NEXT = 256;
+const W_POST_CUE = 512;
+const W_STREET = 1024;
+const W_DIRECTION = 2048;
+const W_VOCATIVE = 4096;
+
+let wordInfoTable: WordTable | undefined;
+let orgSuffixTable: WordTable | undefined;
+
+function buildWordInfo(): WordTable {
+  const t = new WordTable(true, 4096);
+  const add = (words: Iterable<string>, bit: number) => {
+    for (const w of words) if (w.length > 0) t.or(w, bit);
+  };
+  add(CUE_WORDS, W_CUE);
+  add(
+    [...CUE_BIGRAMS].map((b) => b.slice(b.lastIndexOf(' ') + 1)),
+    W_BIGRAM_TAIL,
+  );
+  add(WEAK_CUE_WORDS, W_WEAK_CUE);
+  add(DETERMINERS, W_DET);
+  add(PLACE_PREPOSITIONS, W_PLACE_PREP);
+  add(PLACE_PREFIXES, W_PLACE_PREFIX);
+  add(TITLES, W_TITLE);
+  add(NAME_QUESTION_WORDS, W_NAME_Q);
+  add(NOT_PERSON_NEXT, W_NOT_PERSON_NEXT);
+  add(POST_CUE_WORDS, W_POST_CUE);
+  add(STREET_WORDS, W_STREET);
+  add(DIRECTIONS, W_DIRECTION);
+  add(VOCATIVE_NEXT, W_VOCATIVE);
+  return t;
+}
+
+/** The word-list bits of text[s, e), lowercased (0 for other words). */
+function wordInfo(text: string, s: number, e: number): number {
+  if (e <= s) return 0;
+  wordInfoTable ??= buildWordInfo();
+  const v = wordInfoTable.get(text, s, e);
+  return Math.max(v, 0);
+}
+
+function isOrgSuffix(text: string, s: number, e: number): boolean {
+  if (e <= s) return false;
+  if (!orgSuffixTable) {
+    orgSuffixTable = new WordTable(false, 64);
+    for (const w of ORG_SUFFIXES) orgSuffixTable.set(w, 1);
+  }
+  return orgSuffixTable.get(text, s, e) >= 0;
+}
+
 function isNameWord(t: Token): boolean {
   return t.kind === STRONG || t.kind === WEAK || t.kind === INITIAL || t.kind === UNKNOWN;
 }
@@ -209,7 +334,12 @@ const ENGLISH_HINT =
 class LanguageHints {
   private en: boolean | undefined;
   private de: boolean | undefined;
-  constructor(private readonly text: string) {}
+  private text = '';
+  reset(text: string): void {
+    this.text = text;
+    this.en = undefined;
+    this.de = undefined;
+  }
   english(): boolean {
     this.en ??= countUpTo(ENGLISH_HINT, this.text, 2) >= 2;
     return this.en;
@@ -224,7 +354,7 @@ class LanguageHints {
 function countUpTo(re: RegExp, text: string, max: number): number {
   re.lastIndex = 0;
   let n = 0;
-  while (n < max && re.exec(text) !== null) n++;
+  while (n < max && re.test(text)) n++;
   return n;
 }
 
@@ -261,7 +391,12 @@ export class PersonRecognizer implements Recognizer {
   readonly entities = ['PERSON'] as const;
   readonly requires = F_LETTER;
   private readonly lexicon: NameLexicon;
-  private readonly memo = new Map<string, number>();
+  /** Classification of capitalised words as written, looked up without slicing them out. */
+  private readonly memo = new WordTable(false, 4096);
+  /** Tokens of the current text (reused across texts: no allocation per token). */
+  private readonly pool: Token[] = [];
+  private count = 0;
+  private readonly lang = new LanguageHints();
 
   constructor(opts: PersonRecognizerOptions = {}) {
     this.lexicon = opts.lexicon ?? defaultNameLexicon();
@@ -269,17 +404,21 @@ export class PersonRecognizer implements Recognizer {
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
     if (env.features & F_UPPER) this.capitalised(text, out);
-    if (INTRO_GATE.test(text)) this.introduced(text, out);
+    // Lower-case names after an introducer come from texts written in lower case: a text that
+    // starts with a capital writes names with capitals too (and the main path finds them).
+    if ((!(env.features & F_UPPER) || startsLower(text)) && INTRO_GATE.test(text)) this.introduced(text, out);
   }
 
   /**
-   * A word's kind, stop-word bit (16), shape (32 surname-like, 64 word-like) and lexicon flags
-   * (<< 8), packed in a number and memoised: the same capitalised words recur in every row.
+   * A word's kind, stop-word bit (16), shape (32 surname-like), dictionary bit (128), particle bit
+   * (1 << 16) and lexicon flags (<< 8), packed in a number and memoised: the same capitalised
+   * words recur in every row.
    */
-  private classify(core: string): number {
-    let v = this.memo.get(core);
-    if (v === undefined) {
-      v = this.classifyUncached(core);
+  private classify(text: string, start: number, end: number): number {
+    let v = this.memo.get(text, start, end);
+    if (v < 0) {
+      const core = text.slice(start, end);
+      v = this.classifyUncached(core) | (CAPITAL_PARTICLES.has(core) ? PARTICLE_BIT : 0);
       if (this.memo.size >= 50_000) this.memo.clear();
       this.memo.set(core, v);
     }
@@ -320,61 +459,105 @@ export class PersonRecognizer implements Recognizer {
     return (f & (NAME_COMMON | NAME_PLACE) || stop ? WEAK : STRONG) | (stop ? 16 : 0) | (f << 8);
   }
 
-  private tokenize(text: string): Token[] {
-    const tokens: Token[] = [];
-    TOKEN_RE.lastIndex = 0;
-    for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
-      const raw = m[0];
-      const start = m.index;
-      const dotted = raw.charCodeAt(raw.length - 1) === 46;
-      let core = dotted ? raw.slice(0, -1) : raw;
-      let possessive = false;
-      const last = core.charCodeAt(core.length - 1);
-      if (
-        core.length > 3 &&
-        (last === 39 ||
-          last === 0x2019 ||
-          ((last === 115 || last === 83) && (core.charCodeAt(core.length - 2) === 39 || core.charCodeAt(core.length - 2) === 0x2019)))
-      ) {
-        core = core.slice(0, last === 39 || last === 0x2019 ? -1 : -2);
-        possessive = true;
+  /**
+   * Finds the capitalised words (a capital not inside a word, an email or a URL, then letters,
+   * marks, inner apostrophes and hyphens, not followed by digits; or an initial with its dot).
+   * The scan hops from capital to capital natively and reads words only from there. Returns
+   * whether any token could start a name.
+   */
+  private tokenize(text: string): boolean {
+    const pool = this.pool;
+    const len = text.length;
+    let n = 0;
+    let interesting = false;
+    let pos = 0;
+    for (;;) {
+      CAPITAL_RE.lastIndex = pos;
+      if (!CAPITAL_RE.test(text)) break;
+      const start = CAPITAL_RE.lastIndex - 1;
+      pos = CAPITAL_RE.lastIndex;
+      // A capital outside the BMP (a surrogate pair) is not a name start here.
+      if ((text.charCodeAt(start) & 0xfc00) === 0xdc00) continue;
+      let e = start + 1;
+      while (e < len && isBodyChar(text.charCodeAt(e))) e++;
+      pos = e;
+      let glued = (start > 0 && isGlueBefore(text.charCodeAt(start - 1))) || e - start > 41;
+      let dotted = false;
+      if (!glued && e < len) {
+        const c = text.charCodeAt(e);
+        if (isGlueAfter(c)) glued = true;
+        else if (c === 46) {
+          if (e + 1 < len && charClass(text.charCodeAt(e + 1)) & C_LETTER) glued = true;
+          else dotted = true;
+        }
       }
-      if (core.endsWith('-')) core = core.slice(0, -1);
-      if (core.length === 0) continue;
-      const packed = this.classify(core);
+      if (glued) {
+        // Inside a word, a code, an email or a URL: every capital up to the next separator is too.
+        while (pos < len && isGlueBefore(text.charCodeAt(pos))) pos++;
+        continue;
+      }
+      const rawEnd = dotted ? e + 1 : e;
+      pos = rawEnd;
+      let end = e;
+      let possessive = false;
+      const last = text.charCodeAt(end - 1);
+      if (end - start > 3) {
+        if (last === 39 || last === 0x2019) {
+          end -= 1;
+          possessive = true;
+        } else if (last === 115 || last === 83) {
+          const q = text.charCodeAt(end - 2);
+          if (q === 39 || q === 0x2019) {
+            end -= 2;
+            possessive = true;
+          }
+        }
+      }
+      if (text.charCodeAt(end - 1) === 45) end--;
+      const packed = this.classify(text, start, end);
       let kind = packed & 15;
       // A lone capital letter is an initial only when written as one ("J." or "J Smith"); "I" is a pronoun.
-      if (kind === INITIAL && ((!dotted && text[start + 1] !== ' ') || (raw === 'I' && text[start + 1] !== '.'))) kind = NONE;
-      tokens.push({
-        start,
-        end: start + core.length,
-        rawEnd: start + raw.length,
-        kind,
-        flags: packed >> 8,
-        possessive,
-        dot: dotted && kind !== INITIAL,
-        stop: (packed & 16) !== 0,
-        shape: packed & 32 ? 1 : 0,
-        particle: CAPITAL_PARTICLES.has(core),
-        dict: (packed & 128) !== 0,
-      });
+      if (kind === INITIAL && !dotted && (text.charCodeAt(start + 1) !== 32 || text.charCodeAt(start) === 73)) kind = NONE;
+      const dict = (packed & 128) !== 0;
+      if (kind !== NONE || dict) interesting = true;
+      let t = pool[n];
+      if (t === undefined) {
+        t = newToken();
+        pool.push(t);
+      }
+      t.start = start;
+      t.end = end;
+      t.rawEnd = rawEnd;
+      t.kind = kind;
+      t.flags = (packed >> 8) & 255;
+      t.possessive = possessive;
+      t.dot = dotted && kind !== INITIAL;
+      t.stop = (packed & 16) !== 0;
+      t.shape = packed & 32 ? 1 : 0;
+      t.particle = (packed & PARTICLE_BIT) !== 0;
+      t.dict = dict;
+      n++;
     }
-    return tokens;
+    this.count = n;
+    return interesting;
   }
 
   private capitalised(text: string, out: Span[]): void {
-    const tokens = this.tokenize(text);
-    if (tokens.length === 0) return;
-    const lang = new LanguageHints(text);
+    // Nothing but sentence starters, stop words and acronyms: no name can start here.
+    if (!this.tokenize(text)) return;
+    const tokens = this.pool;
+    const n = this.count;
+    const lang = this.lang;
+    lang.reset(text);
     const runs: Run[] = [];
 
     let i = 0;
-    while (i < tokens.length) {
+    while (i < n) {
       // A run: consecutive name-capable tokens joined by spaces (or particles: Maria da Silva).
       const t0 = tokens[i] as Token;
       if (t0.kind === NONE && t0.dict) {
-        const prev = previousWords(text, t0.start);
-        if (prev.nameQuestion || CUE_WORDS.has(prev.w1) || CUE_BIGRAMS.has(`${prev.w2} ${prev.w1}`)) t0.kind = UNKNOWN;
+        previousWords(text, t0.start);
+        if (PREV.nameQuestion || strongCueWord(text)) t0.kind = UNKNOWN;
       }
       if (t0.kind === NONE) {
         i++;
@@ -383,9 +566,9 @@ export class PersonRecognizer implements Recognizer {
       let titled = false;
       if (t0.kind === TITLE) {
         // The title cues the words after it; the title itself is not part of the name.
-        const next = tokens[i + 1];
+        const next = i + 1 < n ? tokens[i + 1] : undefined;
         if (next && next.kind === NONE && next.dict) next.kind = UNKNOWN;
-        if (!next || !TITLE_GAP.test(text.slice(t0.end, next.start)) || next.kind === NONE || next.kind === TITLE) {
+        if (!next || !isTitleGap(text, t0.end, next.start) || next.kind === NONE || next.kind === TITLE) {
           i++;
           continue;
         }
@@ -393,16 +576,16 @@ export class PersonRecognizer implements Recognizer {
         i++;
       }
       let j = i;
-      while (j + 1 < tokens.length) {
+      while (j + 1 < n) {
         const a = tokens[j] as Token;
         const b = tokens[j + 1] as Token;
         if (a.possessive || a.dot || b.kind === TITLE) break;
         // "Ambrosiano Di Domenico", "Jacobus Van der Berg": a particle joins two name words.
         if (
           b.particle &&
-          j + 2 < tokens.length &&
+          j + 2 < n &&
           (tokens[j + 2] as Token).kind !== NONE &&
-          SPACE_GAP.test(text.slice(b.rawEnd, (tokens[j + 2] as Token).start))
+          isSpaceGap(text, b.rawEnd, (tokens[j + 2] as Token).start)
         ) {
           b.kind = INITIAL;
         }
@@ -412,16 +595,17 @@ export class PersonRecognizer implements Recognizer {
           b.dict &&
           (a.kind === STRONG || a.kind === WEAK) &&
           a.flags & NAME_FIRST &&
-          SPACE_GAP.test(text.slice(a.rawEnd, b.start))
+          isSpaceGap(text, a.rawEnd, b.start)
         )
           b.kind = UNKNOWN;
         if (b.kind === NONE) break;
-        const gap = text.slice(a.rawEnd, b.start);
+        const gs = a.rawEnd;
+        const ge = b.start;
         if (
           !(
-            SPACE_GAP.test(gap) ||
-            (a.rawEnd === a.end && PARTICLE_GAP.test(gap)) ||
-            (a.kind === INITIAL && gap.length <= 2 && gap.trim() === '')
+            isSpaceGap(text, gs, ge) ||
+            (a.rawEnd === a.end && isParticleGap(text, gs, ge)) ||
+            (a.kind === INITIAL && ge - gs <= 2 && isBlank(text, gs, ge))
           )
         )
           break;
@@ -479,38 +663,42 @@ export class PersonRecognizer implements Recognizer {
     const first = tokens[i] as Token;
     const last = tokens[j] as Token;
 
-    const prev = previousWords(text, first.start);
-    const w1 = prev.w1;
-    const strongCue = titled || prev.nameQuestion || CUE_WORDS.has(w1) || CUE_BIGRAMS.has(`${prev.w2} ${w1}`);
-    const weakCue = !strongCue && WEAK_CUE_WORDS.has(w1);
-    const nextRaw = nextWord(text, last.rawEnd);
-    const next = nextRaw.toLowerCase().replace(/\.$/, '');
-    if ((NOT_PERSON_NEXT.has(next) || ORG_SUFFIXES.has(nextRaw)) && !strongCue) return undefined;
+    previousWords(text, first.start);
+    const w1 = PREV.w1Info;
+    const strongCue = titled || PREV.nameQuestion || strongCueWord(text);
+    const weakCue = !strongCue && (w1 & W_WEAK_CUE) !== 0;
+    nextWord(text, last.rawEnd);
+    const next = wordInfo(text, NEXT.start, NEXT.bare);
+    if ((next & W_NOT_PERSON_NEXT || isOrgSuffix(text, NEXT.start, NEXT.end)) && !strongCue) return undefined;
     // A name followed by a house number is a street named after someone ("Victor Hugo 49").
-    if (HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)) && !strongCue) return undefined;
+    if (!strongCue && hasDigit(text, last.rawEnd, last.rawEnd + 8) && HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)))
+      return undefined;
     // A stop word that is also a name ("May", "Will", "My Baby") needs a title or a sure name beside it.
     if (!titled && strong === 0) for (let k = i; k <= j; k++) if ((tokens[k] as Token).stop) return undefined;
-    const after = text[last.rawEnd];
+    const after = text.charCodeAt(last.rawEnd);
     // "Anna:" at the start of a line: a speaker in a transcript; "Anna, can you…": a vocative.
-    const speaker = prev.lineStart && after === ':' && weak === 0 && strong > 0;
-    const vocative = prev.sentenceStart && after === ',' && VOCATIVE_NEXT.has(next);
+    const speaker = PREV.lineStart && after === 58 && weak === 0 && strong > 0;
+    const vocative = PREV.sentenceStart && after === 44 && (next & W_VOCATIVE) !== 0;
     // A line that holds only a short name-like run (signature blocks, address labels).
     const wholeLine =
-      prev.lineStart && len >= 2 && len <= 3 && weak === 0 && /^[ \t]*(?:\r?\n|$)/.test(text.slice(last.rawEnd, last.rawEnd + 4));
-    const postCue = last.possessive || POST_CUE_WORDS.has(next) || vocative;
+      PREV.lineStart && len >= 2 && len <= 3 && weak === 0 && /^[ \t]*(?:\r?\n|$)/.test(text.slice(last.rawEnd, last.rawEnd + 4));
+    const postCue = last.possessive || (next & W_POST_CUE) !== 0 || vocative;
     // "Emmie Ström's Cautionary Tales": what follows a possessive name is its work, not a name.
     const afterPossessive =
       i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
     if (afterPossessive && strong === 0 && !strongCue) return undefined;
     // "Elisabeth Parks", "Inna Loop St": a street named after someone.
-    if (len >= 2 && STREET_WORDS.has(text.slice(last.start, last.end).toLowerCase())) return undefined;
+    if (len >= 2 && wordInfo(text, last.start, last.end) & W_STREET) return undefined;
     // "Czech Republic", "Los Angeles": a place in the gazetteer; "North Ashton", "Bad Korinna": a place name's shape.
-    if (len >= 2 && isPlaceName(text.slice(first.start, last.end))) return undefined;
-    if (len >= 2 && !strongCue && PLACE_PREFIXES.has(text.slice(first.start, first.end).toLowerCase())) return undefined;
+    if (len >= 2 && isPlaceNameAt(text, first.start, last.end)) return undefined;
+    if (len >= 2 && !strongCue && wordInfo(text, first.start, first.end) & W_PLACE_PREFIX) return undefined;
     // "South Mozell", "Bad Korinna" (the prefix is a common word, so not in the run), "Barros do Norte".
-    if (!strongCue && PLACE_PREFIXES.has(w1) && /\p{Lu}/u.test(text[wordStart(text, first.start)] ?? '')) return undefined;
-    if (len >= 2 && DIRECTIONS.has(text.slice(last.start, last.end).toLowerCase())) return undefined;
-    const sentenceStart = prev.sentenceStart;
+    if (!strongCue && w1 & W_PLACE_PREFIX) {
+      const ws = wordStart(text, first.start);
+      if (ws >= 0 && ws < text.length && charClass(text.charCodeAt(ws)) & C_UPPER) return undefined;
+    }
+    if (len >= 2 && wordInfo(text, last.start, last.end) & W_DIRECTION) return undefined;
+    const sentenceStart = PREV.sentenceStart;
 
     let score: number;
     const words = len - initials;
@@ -536,12 +724,12 @@ export class PersonRecognizer implements Recognizer {
       } else if (t.shape > 0) score = sentenceStart || lang.german() ? 0.3 : 0.45;
       else score = sentenceStart ? 0.15 : lang.german() ? 0.1 : 0.3;
     }
-    if (DETERMINERS.has(w1) && !strongCue) {
+    if (w1 & W_DET && !strongCue) {
       if (strong === 0 && !(initials > 0 && words >= 2)) return undefined;
       if (len === 1) score -= 0.2;
     }
     // "in Berlin", "magazzino di Romina": after a preposition of place, a capitalised word is more likely a place.
-    if (PLACE_PREPOSITIONS.has(w1) && !strongCue) score -= 0.3;
+    if (w1 & W_PLACE_PREP && !strongCue) score -= 0.3;
     if (strongCue || speaker) score += 0.4;
     else if (weakCue) score += 0.15;
     if (postCue) score += 0.3;
@@ -566,61 +754,206 @@ export class PersonRecognizer implements Recognizer {
   }
 }
 
-interface Preceding {
-  readonly w1: string;
-  readonly w2: string;
-  readonly sentenceStart: boolean;
-  /** At the start of a line (transcript speakers, signatures). */
-  readonly lineStart: boolean;
-  /** Right after a question about a name ("What's your name? X"). */
-  readonly nameQuestion: boolean;
+const PARTICLE_BIT = 1 << 16;
+
+/** The first letter of the text (within its first 8 characters) is a lower-case one. */
+function startsLower(text: string): boolean {
+  const n = Math.min(text.length, 8);
+  for (let i = 0; i < n; i++) {
+    const cls = charClass(text.charCodeAt(i));
+    if (cls & C_LETTER) return (cls & C_UPPER) === 0;
+  }
+  return true;
 }
+
+function newToken(): Token {
+  return {
+    start: 0,
+    end: 0,
+    rawEnd: 0,
+    kind: NONE,
+    flags: 0,
+    possessive: false,
+    dot: false,
+    stop: false,
+    shape: 0,
+    particle: false,
+    dict: false,
+  };
+}
+
+function hasDigit(text: string, s: number, e: number): boolean {
+  const end = Math.min(e, text.length);
+  for (let k = s; k < end; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+function isWhite(c: number): boolean {
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** text[s, e) is empty or white space only. */
+function isBlank(text: string, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (!isWhite(text.charCodeAt(k))) return false;
+  return true;
+}
+
+/** text[s, e) is a surname particle between spaces (" van ", " de la "). */
+function isParticleGap(text: string, s: number, e: number): boolean {
+  if (e - s < 3 || e - s > 16 || !isSpaceOrTab(text.charCodeAt(s)) || !isSpaceOrTab(text.charCodeAt(e - 1))) return false;
+  return PARTICLE_GAP.test(text.slice(s, e));
+}
+
+/** The words before a position, as ranges of the text (filled by previousWords; reused). */
+const PREV = {
+  w1s: 0,
+  w1e: 0,
+  w2s: 0,
+  w2e: 0,
+  /** Word-list bits of the word right before. */
+  w1Info: 0,
+  sentenceStart: false,
+  /** At the start of a line (transcript speakers, signatures). */
+  lineStart: false,
+  /** Right after a question about a name ("What's your name? X"). */
+  nameQuestion: false,
+};
 
 const NAME_QUESTION_WORDS = new Set(['name', 'surname', 'nom', 'nombre', 'nome', 'naam', 'nazwisko', 'imię']);
 
-/** The lowercased word (and the one before) preceding `pos`, and whether `pos` starts a sentence. */
-function previousWords(text: string, pos: number): Preceding {
+function isSkippedBefore(c: number): boolean {
+  // Spaces, quotes and brackets: ' \t"\'“”„«»‘’(['
+  return (
+    c === 32 ||
+    c === 9 ||
+    c === 34 ||
+    c === 39 ||
+    c === 0x201c ||
+    c === 0x201d ||
+    c === 0x201e ||
+    c === 0xab ||
+    c === 0xbb ||
+    c === 0x2018 ||
+    c === 0x2019 ||
+    c === 40 ||
+    c === 91
+  );
+}
+
+function isSentenceMark(c: number): boolean {
+  // . ! ? \n \r ; • * > |
+  return c === 46 || c === 33 || c === 63 || c === 10 || c === 13 || c === 59 || c === 0x2022 || c === 42 || c === 62 || c === 124;
+}
+
+/**
+ * Fills PREV with the (lowercased) word and the one before it preceding `pos`, and whether `pos`
+ * starts a sentence. A comma or colon stays part of the cue ("Dear Maria," / "Name: X").
+ */
+function previousWords(text: string, pos: number): void {
+  PREV.w1s = PREV.w1e = PREV.w2s = PREV.w2e = 0;
+  PREV.w1Info = 0;
+  PREV.sentenceStart = false;
+  PREV.lineStart = false;
+  PREV.nameQuestion = false;
   let p = pos - 1;
-  // Skip spaces, quotes and brackets; a comma or colon stays part of the cue ("Dear Maria," / "Name: X").
-  while (p >= 0 && ' \t"\'“”„«»‘’(['.includes(text[p] as string)) p--;
-  if (p < 0) return { w1: '', w2: '', sentenceStart: true, lineStart: true, nameQuestion: false };
-  const c = text[p] as string;
-  if ('.!?\n\r;•*>|'.includes(c)) {
-    // "Mr. Smith" / "Dr. Who": an abbreviation, not a sentence end.
-    if (c === '.') {
-      const w = wordBefore(text, p);
-      if (TITLES.has(w.word)) return { w1: w.word, w2: '', sentenceStart: false, lineStart: false, nameQuestion: false };
-    }
-    const nameQuestion = c === '?' && NAME_QUESTION_WORDS.has(wordBefore(text, p).word);
-    return { w1: '', w2: '', sentenceStart: true, lineStart: c === '\n' || c === '\r' || c === '>', nameQuestion };
+  while (p >= 0 && isSkippedBefore(text.charCodeAt(p))) p--;
+  if (p < 0) {
+    PREV.sentenceStart = true;
+    PREV.lineStart = true;
+    return;
   }
-  while (p >= 0 && ',:;–-'.includes(text[p] as string)) p--;
-  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
-  const a = wordBefore(text, p + 1);
-  const b = a.start > 0 ? wordBefore(text, skipSpaces(text, a.start - 1) + 1) : { word: '', start: 0 };
-  return { w1: a.word, w2: b.word, sentenceStart: false, lineStart: false, nameQuestion: false };
+  const c = text.charCodeAt(p);
+  if (isSentenceMark(c)) {
+    const ws = wordStartBefore(text, p);
+    // "Mr. Smith" / "Dr. Who": an abbreviation, not a sentence end.
+    if (c === 46) {
+      const info = wordInfo(text, ws, p);
+      if (info & W_TITLE) {
+        PREV.w1s = ws;
+        PREV.w1e = p;
+        PREV.w1Info = info;
+        return;
+      }
+    }
+    PREV.nameQuestion = c === 63 && (wordInfo(text, ws, p) & W_NAME_Q) !== 0;
+    PREV.sentenceStart = true;
+    PREV.lineStart = c === 10 || c === 13 || c === 62;
+    return;
+  }
+  for (;;) {
+    if (p < 0) break;
+    const d = text.charCodeAt(p);
+    if (d === 44 || d === 58 || d === 59 || d === 0x2013 || d === 45) p--;
+    else break;
+  }
+  p = skipSpaces(text, p);
+  const aEnd = p + 1;
+  const aStart = wordStartBefore(text, aEnd);
+  PREV.w1s = aStart;
+  PREV.w1e = aEnd;
+  PREV.w1Info = wordInfo(text, aStart, aEnd);
+  if (aStart > 0) {
+    const bEnd = skipSpaces(text, aStart - 1) + 1;
+    PREV.w2s = wordStartBefore(text, bEnd);
+    PREV.w2e = bEnd;
+  }
+}
+
+/** The word before is a strong cue on its own, or with the word before it ("spoke with"). */
+function strongCueWord(text: string): boolean {
+  const info = PREV.w1Info;
+  if (info & W_CUE) return true;
+  if (!(info & W_BIGRAM_TAIL)) return false;
+  return CUE_BIGRAMS.has(`${text.slice(PREV.w2s, PREV.w2e).toLowerCase()} ${text.slice(PREV.w1s, PREV.w1e).toLowerCase()}`);
 }
 
 function skipSpaces(text: string, p: number): number {
-  while (p >= 0 && (text[p] === ' ' || text[p] === '\t')) p--;
+  while (p >= 0 && isSpaceOrTab(text.charCodeAt(p))) p--;
   return p;
 }
 
-/** The word ending at `end` (exclusive), lowercased. */
-function wordBefore(text: string, end: number): { word: string; start: number } {
+/** Start of the word ending at `end` (exclusive; at most 24 characters back). */
+function wordStartBefore(text: string, end: number): number {
   let s = end;
   while (s > 0 && end - s < 24 && isWordChar(text.charCodeAt(s - 1))) s--;
-  return { word: text.slice(s, end).toLowerCase(), start: s };
+  return s;
 }
 
-/** The word after `pos` as written (spaces and a comma skipped, a trailing dot kept). */
-function nextWord(text: string, pos: number): string {
+/** The word after a position (spaces and a comma skipped): start, end with a trailing dot, end without. */
+const NEXT = { start: 0, end: 0, bare: 0 };
+
+function nextWord(text: string, pos: number): void {
   let p = pos;
-  while (p < text.length && (text[p] === ' ' || text[p] === '\t' || text[p] === ',')) p++;
+  const len = text.length;
+  while (p < len) {
+    const c = text.charCodeAt(p);
+    if (c === 32 || c === 9 || c === 44) p++;
+    else break;
+  }
   let e = p;
-  while (e < text.length && e - p < 24 && (isWordChar(text.charCodeAt(e)) || text[e] === '/')) e++;
-  if (text[e] === '.') e++;
-  return text.slice(p, e);
+  while (e < len && e - p < 24) {
+    const c = text.charCodeAt(e);
+    if (isWordChar(c) || c === 47) e++;
+    else break;
+  }
+  NEXT.start = p;
+  NEXT.bare = e;
+  NEXT.end = e < len && text.charCodeAt(e) === 46 ? e + 1 : e;
 }
 
 function isWordChar(c: number): boolean {
