@@ -5,7 +5,9 @@
  * with the same characters never share a token, and tokens of one type say nothing about another.
  */
 import { createHmac, hash, hkdfSync } from 'node:crypto';
+import { Metadata } from 'libphonenumber-js/core';
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import maxMetadata from 'libphonenumber-js/max/metadata';
 import {
   deTaxIdValid,
   esNifValid,
@@ -70,6 +72,8 @@ export function canonicalise(entity: EntityType, value: string, opts: { region?:
     case 'PHONE_NUMBER': {
       const region = opts.region?.toUpperCase();
       const compact = v.startsWith('00') ? `+${v.slice(2)}` : v;
+      const fast = internationalE164(compact);
+      if (fast !== NEEDS_PARSE) return fast;
       const p = parsePhoneNumberFromString(compact, region && isSupportedCountry(region) ? (region as CountryCode) : undefined);
       return p?.isPossible() ? p.number : undefined;
     }
@@ -106,6 +110,103 @@ export function canonicalise(entity: EntityType, value: string, opts: { region?:
       // Identifiers and everything else: trimmed, NFC.
       return v;
   }
+}
+
+/** internationalE164: this value needs libphonenumber's full parse. */
+export const NEEDS_PARSE: unique symbol = Symbol('needs-parse');
+
+/** What the fast path reads of libphonenumber's metadata (the runtime API its own parser uses). */
+interface NumberingPlanView {
+  possibleLengths(): readonly number[] | undefined;
+  nationalPrefixForParsing(): string | undefined;
+}
+interface MetadataView {
+  hasCallingCode(callingCode: string): boolean;
+  getCountryCodesForCallingCode(callingCode: string): readonly string[] | undefined;
+  selectNumberingPlan(countryOrCallingCode: string): MetadataView;
+  readonly numberingPlan: NumberingPlanView;
+}
+
+/** A calling code's national prefix rule and, by national number length, "possible" in all its plans. */
+interface CallingCodePlan {
+  readonly nationalPrefix: RegExp | undefined;
+  /** true: possible in every plan of the code; false: in none; undefined: it depends on the country. */
+  readonly possible: readonly (boolean | undefined)[];
+}
+
+let metadataView: MetadataView | undefined;
+const metadata = (): MetadataView => {
+  metadataView ??= new Metadata(maxMetadata) as unknown as MetadataView;
+  return metadataView;
+};
+const callingCodePlans = new Map<string, CallingCodePlan | null>();
+const INTERNATIONAL_PLAIN = /^\+\d+(?:[ -]\d+)*$/;
+/** libphonenumber's bounds on the national (significant) number. */
+const MIN_NSN = 2;
+const MAX_NSN = 17;
+
+/** libphonenumber's checkNumberLength (no type) as a yes/no: "IS_POSSIBLE" or not. */
+function possibleLength(lengths: readonly number[] | undefined, n: number): boolean {
+  if (!lengths) return true;
+  const min = lengths[0] as number;
+  if (min === n) return true;
+  if (min > n || (lengths[lengths.length - 1] as number) < n) return false;
+  return lengths.indexOf(n, 1) >= 0;
+}
+
+function planOf(callingCode: string): CallingCodePlan | null {
+  let plan = callingCodePlans.get(callingCode);
+  if (plan !== undefined) return plan;
+  const md = metadata();
+  const countries = md.getCountryCodesForCallingCode(callingCode);
+  if (!countries || countries.length === 0 || countries.includes('001')) plan = null;
+  else {
+    const npfp = md.selectNumberingPlan(callingCode).numberingPlan.nationalPrefixForParsing();
+    const lengths = [
+      md.numberingPlan.possibleLengths(),
+      ...countries.map((c) => md.selectNumberingPlan(c).numberingPlan.possibleLengths()),
+    ];
+    const possible: (boolean | undefined)[] = [];
+    for (let n = MIN_NSN; n <= MAX_NSN; n++) {
+      const verdicts = lengths.map((l) => possibleLength(l, n));
+      possible[n] = verdicts.every(Boolean) ? true : verdicts.some(Boolean) ? undefined : false;
+    }
+    plan = { nationalPrefix: npfp ? new RegExp(`^(?:${npfp})`) : undefined, possible };
+  }
+  callingCodePlans.set(callingCode, plan);
+  return plan;
+}
+
+/**
+ * libphonenumber's E.164 verdict (`parsePhoneNumberFromString(v)?.isPossible() ? .number :
+ * undefined`) for the common plain international form `+44 7911 123456` (ASCII digits after `+`,
+ * single spaces or hyphens between groups), without the parse: 20-40 µs per value, mostly
+ * spent choosing the country among those sharing a calling code by matching every number-type
+ * pattern. For such input its parser reduces to: the calling code is the first prefix of 1-3
+ * digits the metadata knows; the rest is the national number unless the code's national-prefix
+ * rule matches its start; and "possible" is a length check against the chosen country's plan,
+ * so when the length is possible in all the code's plans, or in none, the choice does not
+ * matter. Anything else (national formats, a national prefix after the code, a length that
+ * depends on the country, non-geographic codes, other characters) returns NEEDS_PARSE and takes
+ * the full parse. Equality with libphonenumber is a property test over every calling code.
+ */
+export function internationalE164(v: string): string | undefined | typeof NEEDS_PARSE {
+  if (v.length > 40 || v.charCodeAt(0) !== 43 || !INTERNATIONAL_PLAIN.test(v)) return NEEDS_PARSE;
+  const digits = v.replace(/[ -]/g, '').slice(1);
+  if (digits.length < 4 || digits.charCodeAt(0) === 48) return NEEDS_PARSE;
+  const md = metadata();
+  for (let i = 1; i <= 3; i++) {
+    const callingCode = digits.slice(0, i);
+    if (!md.hasCallingCode(callingCode)) continue;
+    const plan = planOf(callingCode);
+    const national = digits.slice(i);
+    if (plan === null || national.length < MIN_NSN || national.length > MAX_NSN) return NEEDS_PARSE;
+    if (plan.nationalPrefix?.test(national)) return NEEDS_PARSE;
+    const possible = plan.possible[national.length];
+    if (possible === undefined) return NEEDS_PARSE;
+    return possible ? `+${digits}` : undefined;
+  }
+  return NEEDS_PARSE;
 }
 
 /**
