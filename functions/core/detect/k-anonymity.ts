@@ -2,7 +2,8 @@
  * Re-identification risk as Google DLP reports it: k-anonymity over the quasi-identifiers. Rows
  * are grouped by their quasi-identifier values after the generalisation the policy applies (birth
  * date → year, postcode → prefix, age → band), so the report describes the published data. Only
- * a hash of each class key and its count are held, never the values.
+ * a hash of each class key and its count are held and merged, never the values (in memory, bounded
+ * memos map recent raw values to their generalised forms and those to their class hashes).
  */
 import { hash } from 'node:crypto';
 import { detachString } from '../codecs/detach-string.ts';
@@ -31,6 +32,8 @@ const NO_KEY = new Uint8Array(32);
 export const MAX_CLASSES = 200_000;
 /** Distinct raw values per quasi-identifier whose generalised form is memoised. */
 const GENERALISED_MEMO = 4096;
+/** Class keys memoised (the joined generalised values; a SHA-256 saved per row of a known class). */
+const CLASS_KEY_MEMO = 8192;
 
 /** The value a quasi-identifier is counted as: its generalised form, or the value as it is. */
 type Generaliser = (value: string) => string;
@@ -69,6 +72,8 @@ export class KAnonymityCounter {
   private overflowRows = 0;
   /** Raw value → generalised value, per quasi-identifier (values repeat: a year, a postcode). */
   private readonly memos: Map<string, string>[];
+  /** Joined generalised values → hashed class key, for the classes seen last. */
+  private readonly classKeys = new Map<string, string>();
 
   /**
    * @param columns the header of the rows passed to `add`
@@ -105,7 +110,14 @@ export class KAnonymityCounter {
       const c = cells[this.indexes[i] as number];
       joined += `${c === null || c === undefined || c === '' ? '\u0000null' : this.generalised(i, typeof c === 'string' ? c : String(c))}\u0001`;
     }
-    return hash('sha256', joined, 'base64url').slice(0, 22);
+    // Classes repeat row after row: their hashed keys are memoised (bounded like the value memos).
+    let key = this.classKeys.get(joined);
+    if (key === undefined) {
+      key = hash('sha256', joined, 'base64url').slice(0, 22);
+      if (this.classKeys.size >= CLASS_KEY_MEMO) this.classKeys.clear();
+      this.classKeys.set(joined, key);
+    }
+    return key;
   }
 
   private generalised(i: number, raw: string): string {
