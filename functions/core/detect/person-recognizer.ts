@@ -35,8 +35,13 @@ import { WordTable } from './word-table.ts';
 // Character classes of UTF-16 code units, computed once per code unit on first sight.
 const C_UPPER = 1;
 const C_LETTER = 2;
-const C_MARK = 4;
-const C_DIGIT = 8;
+const C_DIGIT = 4;
+/** Letters, marks, apostrophes and hyphens: the body of a capitalised word. */
+const C_BODY = 8;
+/** Before a capital, puts it inside a word, an email, a path or a URL (letters, marks, digits, _ @ . ' ’ - /). */
+const C_GLUE_BEFORE = 16;
+/** Right after a word, makes it part of a longer token (letters, marks, digits, _ @ ' ’ -). */
+const C_GLUE_AFTER = 32;
 const C_DONE = 128;
 const CLASSES = new Uint8Array(65536);
 const RE_LU = /\p{Lu}/u;
@@ -44,38 +49,24 @@ const RE_L = /\p{L}/u;
 const RE_M = /\p{M}/u;
 const RE_N = /\p{N}/u;
 
-function charClass(c: number): number {
-  let v = CLASSES[c] as number;
-  if (v === 0) {
-    const s = String.fromCharCode(c);
-    v = C_DONE | (RE_LU.test(s) ? C_UPPER : 0) | (RE_L.test(s) ? C_LETTER : 0) | (RE_M.test(s) ? C_MARK : 0) | (RE_N.test(s) ? C_DIGIT : 0);
-    CLASSES[c] = v;
-  }
+function computeClass(c: number): number {
+  const s = String.fromCharCode(c);
+  const letter = RE_L.test(s);
+  const mark = RE_M.test(s);
+  const digit = RE_N.test(s);
+  const apostropheOrHyphen = c === 39 || c === 0x2019 || c === 45;
+  let v = C_DONE | (RE_LU.test(s) ? C_UPPER : 0) | (letter ? C_LETTER : 0) | (digit ? C_DIGIT : 0);
+  if (letter || mark || apostropheOrHyphen) v |= C_BODY;
+  if (letter || mark || digit || apostropheOrHyphen || c === 95 || c === 64) v |= C_GLUE_BEFORE | C_GLUE_AFTER;
+  if (c === 46 || c === 47) v |= C_GLUE_BEFORE;
+  CLASSES[c] = v;
   return v;
 }
+for (let c = 0; c < 128; c++) computeClass(c);
 
-/** Letters, marks, apostrophes and hyphens: the body of a capitalised word. */
-function isBodyChar(c: number): boolean {
-  return (charClass(c) & (C_LETTER | C_MARK)) !== 0 || c === 39 || c === 0x2019 || c === 45;
-}
-
-/** A character before a capital that puts it inside a word, an email, a path or a URL. */
-function isGlueBefore(c: number): boolean {
-  return (
-    (charClass(c) & (C_LETTER | C_MARK | C_DIGIT)) !== 0 ||
-    c === 95 ||
-    c === 64 ||
-    c === 46 ||
-    c === 39 ||
-    c === 0x2019 ||
-    c === 45 ||
-    c === 47
-  );
-}
-
-/** A character right after a word that makes it part of a longer token (digits, `_`, `@`). */
-function isGlueAfter(c: number): boolean {
-  return (charClass(c) & (C_LETTER | C_MARK | C_DIGIT)) !== 0 || c === 95 || c === 64 || c === 39 || c === 0x2019 || c === 45;
+function charClass(c: number): number {
+  const v = CLASSES[c] as number;
+  return v === 0 ? computeClass(c) : v;
 }
 
 function isSpaceOrTab(c: number): boolean {
@@ -99,9 +90,6 @@ function isTitleGap(text: string, s: number, e: number): boolean {
   if (p < e && text.charCodeAt(p) === 0xaa && isSpaceGap(text, p + 1, e)) return true;
   return isSpaceGap(text, p, e);
 }
-
-// Any capital letter: the scan hops between them natively and looks at words only from there.
-const CAPITAL_RE = /\p{Lu}/gu;
 
 const PARTICLE_GAP =
   /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
@@ -414,8 +402,8 @@ export class PersonRecognizer implements Recognizer {
    * (1 << 16) and lexicon flags (<< 8), packed in a number and memoised: the same capitalised
    * words recur in every row.
    */
-  private classify(text: string, start: number, end: number): number {
-    let v = this.memo.get(text, start, end);
+  private classify(text: string, start: number, end: number, hash: number): number {
+    let v = this.memo.getHashed(hash, text, start, end);
     if (v < 0) {
       const core = text.slice(start, end);
       v = this.classifyUncached(core) | (CAPITAL_PARTICLES.has(core) ? PARTICLE_BIT : 0);
@@ -470,54 +458,83 @@ export class PersonRecognizer implements Recognizer {
     const len = text.length;
     let n = 0;
     let interesting = false;
-    let pos = 0;
-    for (;;) {
-      CAPITAL_RE.lastIndex = pos;
-      if (!CAPITAL_RE.test(text)) break;
-      const start = CAPITAL_RE.lastIndex - 1;
-      pos = CAPITAL_RE.lastIndex;
-      // A capital outside the BMP (a surrogate pair) is not a name start here.
-      if ((text.charCodeAt(start) & 0xfc00) === 0xdc00) continue;
+    let i = 0;
+    while (i < len) {
+      const c0 = text.charCodeAt(i);
+      // Most characters: ASCII (or Latin-1 punctuation) that is no capital.
+      if (c0 < 0xc0 && (c0 < 65 || c0 > 90)) {
+        i++;
+        continue;
+      }
+      let cls = CLASSES[c0] as number;
+      if (cls === 0) cls = computeClass(c0);
+      if ((cls & C_UPPER) === 0) {
+        i++;
+        continue;
+      }
+      if (i > 0 && charClass(text.charCodeAt(i - 1)) & C_GLUE_BEFORE) {
+        // Inside a word, a code, an email or a URL: so is every capital up to the next separator.
+        while (i < len && charClass(text.charCodeAt(i)) & C_GLUE_BEFORE) i++;
+        continue;
+      }
+      const start = i;
       let e = start + 1;
-      while (e < len && isBodyChar(text.charCodeAt(e))) e++;
-      pos = e;
-      let glued = (start > 0 && isGlueBefore(text.charCodeAt(start - 1))) || e - start > 41;
+      let h = Math.imul(0x811c9dc5 ^ c0, 0x01000193);
+      let hPrev1 = 0x811c9dc5;
+      let hPrev2 = 0x811c9dc5;
+      let c = 0;
+      for (; e < len; e++) {
+        c = text.charCodeAt(e);
+        let k = CLASSES[c] as number;
+        if (k === 0) k = computeClass(c);
+        if ((k & C_BODY) === 0) break;
+        hPrev2 = hPrev1;
+        hPrev1 = h;
+        h = Math.imul(h ^ c, 0x01000193);
+      }
+      let glued = e - start > 41;
       let dotted = false;
       if (!glued && e < len) {
-        const c = text.charCodeAt(e);
-        if (isGlueAfter(c)) glued = true;
+        if (charClass(c) & C_GLUE_AFTER) glued = true;
         else if (c === 46) {
           if (e + 1 < len && charClass(text.charCodeAt(e + 1)) & C_LETTER) glued = true;
           else dotted = true;
         }
       }
       if (glued) {
-        // Inside a word, a code, an email or a URL: every capital up to the next separator is too.
-        while (pos < len && isGlueBefore(text.charCodeAt(pos))) pos++;
+        // Inside a code, an email or a URL: every capital up to the next separator is too.
+        i = e;
+        while (i < len && charClass(text.charCodeAt(i)) & C_GLUE_BEFORE) i++;
         continue;
       }
       const rawEnd = dotted ? e + 1 : e;
-      pos = rawEnd;
+      // The next character follows a letter or a dot: no word starts there.
+      i = rawEnd + 1;
       let end = e;
       let possessive = false;
       const last = text.charCodeAt(end - 1);
       if (end - start > 3) {
         if (last === 39 || last === 0x2019) {
           end -= 1;
+          h = hPrev1;
           possessive = true;
         } else if (last === 115 || last === 83) {
           const q = text.charCodeAt(end - 2);
           if (q === 39 || q === 0x2019) {
             end -= 2;
+            h = hPrev2;
             possessive = true;
           }
         }
       }
-      if (text.charCodeAt(end - 1) === 45) end--;
-      const packed = this.classify(text, start, end);
+      if (text.charCodeAt(end - 1) === 45) {
+        end--;
+        h = possessive ? WordTable.hash(text, start, end, false) : hPrev1;
+      }
+      const packed = this.classify(text, start, end, h);
       let kind = packed & 15;
       // A lone capital letter is an initial only when written as one ("J." or "J Smith"); "I" is a pronoun.
-      if (kind === INITIAL && !dotted && (text.charCodeAt(start + 1) !== 32 || text.charCodeAt(start) === 73)) kind = NONE;
+      if (kind === INITIAL && !dotted && (text.charCodeAt(start + 1) !== 32 || c0 === 73)) kind = NONE;
       const dict = (packed & 128) !== 0;
       if (kind !== NONE || dict) interesting = true;
       let t = pool[n];

@@ -48,18 +48,27 @@ export class WordTable {
     return this.count;
   }
 
-  private hash(text: string, start: number, end: number): number {
+  /**
+   * The raw FNV-1a hash of text[start, end) (lowercased when folding) that getHashed takes, so a
+   * caller that reads the characters anyway can hash them on the way.
+   */
+  static hash(text: string, start: number, end: number, fold: boolean): number {
     let h = 0x811c9dc5;
-    if (this.fold) for (let i = start; i < end; i++) h = Math.imul(h ^ lowerCode(text.charCodeAt(i)), 0x01000193);
+    if (fold) for (let i = start; i < end; i++) h = Math.imul(h ^ lowerCode(text.charCodeAt(i)), 0x01000193);
     else for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-    return (h ^ (h >>> 15)) >>> 0;
+    return h;
   }
 
   /** The value of text[start, end), or -1 when absent. */
   get(text: string, start = 0, end: number = text.length): number {
+    return this.getHashed(WordTable.hash(text, start, end, this.fold), text, start, end);
+  }
+
+  /** get() with the range's hash already computed by WordTable.hash. */
+  getHashed(hash: number, text: string, start: number, end: number): number {
     const len = end - start;
     const keys = this.keys;
-    let slot = this.hash(text, start, end) & this.mask;
+    let slot = ((hash ^ (hash >>> 15)) >>> 0) & this.mask;
     for (;;) {
       const k = keys[slot];
       if (k === undefined) return -1;
@@ -80,7 +89,8 @@ export class WordTable {
   set(key: string, value: number): void {
     const k = this.fold ? foldKey(key) : key;
     if ((this.count + 1) * 2 > this.keys.length) this.grow();
-    let slot = this.hash(k, 0, k.length) & this.mask;
+    const h = WordTable.hash(k, 0, k.length, false);
+    let slot = ((h ^ (h >>> 15)) >>> 0) & this.mask;
     for (;;) {
       const cur = this.keys[slot];
       if (cur === undefined) {
