@@ -279,6 +279,16 @@ export function isPlaceName(text: string): boolean {
 
 let placeTable: WordTable | undefined;
 
+/** First words of the gazetteer's place names of several words ("los" of "los angeles"). */
+export function placeHeads(): Set<string> {
+  const heads = new Set<string>();
+  for (const p of PLACE_NAMES_DATA.split('|')) {
+    const sp = p.search(/\s/);
+    if (sp > 0) heads.add(p.slice(0, sp));
+  }
+  return heads;
+}
+
 /** isPlaceName(text.slice(start, end)) without slicing when the words are single-spaced. */
 export function isPlaceNameAt(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {

@@ -24,6 +24,7 @@ import {
   PLACE_PREFIXES,
   PLACE_PREPOSITIONS,
   POST_CUE_WORDS,
+  placeHeads,
   STOP_WORDS,
   STREET_WORDS,
   TITLES,
@@ -266,6 +267,10 @@ const W_POST_CUE = 512;
 const W_STREET = 1024;
 const W_DIRECTION = 2048;
 const W_VOCATIVE = 4096;
+/** An organisation suffix in some case (the case-sensitive list decides). */
+const W_ORG = 8192;
+/** The first word of a place name of two words or more. */
+const W_PLACE_HEAD = 16384;
 
 let wordInfoTable: WordTable | undefined;
 let orgSuffixTable: WordTable | undefined;
@@ -291,6 +296,8 @@ function buildWordInfo(): WordTable {
   add(STREET_WORDS, W_STREET);
   add(DIRECTIONS, W_DIRECTION);
   add(VOCATIVE_NEXT, W_VOCATIVE);
+  add(ORG_SUFFIXES, W_ORG);
+  add(placeHeads(), W_PLACE_HEAD);
   return t;
 }
 
@@ -686,7 +693,11 @@ export class PersonRecognizer implements Recognizer {
     const weakCue = !strongCue && (w1 & W_WEAK_CUE) !== 0;
     nextWord(text, last.rawEnd);
     const next = wordInfo(text, NEXT.start, NEXT.bare);
-    if ((next & W_NOT_PERSON_NEXT || isOrgSuffix(text, NEXT.start, NEXT.end)) && !strongCue) return undefined;
+    if (
+      !strongCue &&
+      (next & W_NOT_PERSON_NEXT || (wordInfo(text, NEXT.start, NEXT.end) & W_ORG && isOrgSuffix(text, NEXT.start, NEXT.end)))
+    )
+      return undefined;
     // A name followed by a house number is a street named after someone ("Victor Hugo 49").
     if (!strongCue && hasDigit(text, last.rawEnd, last.rawEnd + 8) && HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)))
       return undefined;
@@ -705,16 +716,18 @@ export class PersonRecognizer implements Recognizer {
       i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
     if (afterPossessive && strong === 0 && !strongCue) return undefined;
     // "Elisabeth Parks", "Inna Loop St": a street named after someone.
-    if (len >= 2 && wordInfo(text, last.start, last.end) & W_STREET) return undefined;
+    const lastInfo = len >= 2 ? wordInfo(text, last.start, last.end) : 0;
+    const firstInfo = len >= 2 ? wordInfo(text, first.start, first.end) : 0;
+    if (lastInfo & W_STREET) return undefined;
     // "Czech Republic", "Los Angeles": a place in the gazetteer; "North Ashton", "Bad Korinna": a place name's shape.
-    if (len >= 2 && isPlaceNameAt(text, first.start, last.end)) return undefined;
-    if (len >= 2 && !strongCue && wordInfo(text, first.start, first.end) & W_PLACE_PREFIX) return undefined;
+    if (firstInfo & W_PLACE_HEAD && isPlaceNameAt(text, first.start, last.end)) return undefined;
+    if (!strongCue && firstInfo & W_PLACE_PREFIX) return undefined;
     // "South Mozell", "Bad Korinna" (the prefix is a common word, so not in the run), "Barros do Norte".
     if (!strongCue && w1 & W_PLACE_PREFIX) {
       const ws = wordStart(text, first.start);
       if (ws >= 0 && ws < text.length && charClass(text.charCodeAt(ws)) & C_UPPER) return undefined;
     }
-    if (len >= 2 && wordInfo(text, last.start, last.end) & W_DIRECTION) return undefined;
+    if (lastInfo & W_DIRECTION) return undefined;
     const sentenceStart = PREV.sentenceStart;
 
     let score: number;
