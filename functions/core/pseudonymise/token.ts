@@ -4,7 +4,7 @@
  * then HMAC-SHA-256 under a key derived per entity type (HKDF), so an email and a phone number
  * with the same characters never share a token, and tokens of one type say nothing about another.
  */
-import { createHmac, hash, hkdfSync } from 'node:crypto';
+import { hkdfSync } from 'node:crypto';
 import { Metadata } from 'libphonenumber-js/core';
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import maxMetadata from 'libphonenumber-js/max/metadata';
@@ -21,6 +21,9 @@ import {
 } from '../detect/validators.ts';
 import { UsageError } from '../errors.ts';
 import type { EntityType } from '../types.ts';
+import { hmacSha256HexPrefix } from './hmac-sha256-hex.ts';
+
+export { hmacSha256Hex } from './hmac-sha256-hex.ts';
 
 /** The readable token prefix of each entity type (no underscores: tokens split on the first). */
 export const TOKEN_PREFIX: Readonly<Record<EntityType, string>> = {
@@ -237,60 +240,7 @@ export function deriveEntityKey(hmacKey: Uint8Array, entity: EntityType): Uint8A
 export function pseudonymToken(entity: EntityType, canonical: string, entityKey: Uint8Array, length: number, prefix?: string): string {
   if (!Number.isInteger(length) || length < 8 || length > 64)
     throw new UsageError(`token length ${length} is outside 8..64`, { rule: 'token-length' });
-  const mac = hmacSha256Hex(entityKey, canonical);
-  return `${prefix ?? TOKEN_PREFIX[entity]}_${mac.slice(0, length)}`;
-}
-
-/** HMAC state of one key: the two padded key blocks, written once into reusable buffers. */
-interface HmacPads {
-  /** ipad block, then room for the message. */
-  readonly inner: Buffer;
-  /** Views of `inner` by total length, so a message costs no allocation. */
-  readonly views: (Buffer | undefined)[];
-  /** opad block, then the 32-byte inner digest. */
-  readonly outer: Buffer;
-}
-
-const HMAC_BLOCK = 64;
-/** Messages up to this many UTF-8 bytes take the fast path (any UTF-16 string up to a third of it). */
-const HMAC_FAST_BYTES = 3 * 1024;
-const hmacPads = new WeakMap<Uint8Array, HmacPads>();
-
-function padsOf(key: Uint8Array): HmacPads {
-  let pads = hmacPads.get(key);
-  if (pads) return pads;
-  // RFC 2104: keys longer than the block are hashed first; shorter ones are zero-padded.
-  const k = key.length > HMAC_BLOCK ? hash('sha256', key, 'buffer') : key;
-  const inner = Buffer.alloc(HMAC_BLOCK + HMAC_FAST_BYTES);
-  const outer = Buffer.alloc(HMAC_BLOCK + 32);
-  for (let i = 0; i < HMAC_BLOCK; i++) {
-    const b = i < k.length ? (k[i] as number) : 0;
-    inner[i] = b ^ 0x36;
-    outer[i] = b ^ 0x5c;
-  }
-  pads = { inner, views: [], outer };
-  hmacPads.set(key, pads);
-  return pads;
-}
-
-/**
- * HMAC-SHA-256 of a UTF-8 string, as lowercase hex: exactly `createHmac('sha256', key)
- * .update(message, 'utf8').digest('hex')`, computed as SHA-256(K⊕opad ‖ SHA-256(K⊕ipad ‖ m)) with
- * two one-shot `crypto.hash` calls over buffers prepared once per key. Measured here at 2-3x
- * the throughput of createHmac on short values (no Hmac object, no key schedule per call; see
- * bench/hot-path.ts). Synchronous, so the shared per-key buffers are safe.
- */
-export function hmacSha256Hex(key: Uint8Array, message: string): string {
-  if (message.length > HMAC_FAST_BYTES / 3) return createHmac('sha256', key).update(message, 'utf8').digest('hex');
-  const pads = padsOf(key);
-  const n = HMAC_BLOCK + pads.inner.write(message, HMAC_BLOCK, 'utf8');
-  let view = pads.views[n];
-  if (view === undefined) {
-    view = pads.inner.subarray(0, n);
-    pads.views[n] = view;
-  }
-  pads.outer.write(hash('sha256', view, 'hex'), HMAC_BLOCK, 'hex');
-  return hash('sha256', pads.outer, 'hex');
+  return `${prefix ?? TOKEN_PREFIX[entity]}_${hmacSha256HexPrefix(entityKey, canonical, length)}`;
 }
 
 /** How an erasure request names a subject. */
