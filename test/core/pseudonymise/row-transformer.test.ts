@@ -5,7 +5,12 @@ import { MAX_SCAN_LENGTH } from '../../../functions/core/detect/text-scanner.ts'
 import { SanitisationError } from '../../../functions/core/errors.ts';
 import type { SecretKey } from '../../../functions/core/ports.ts';
 import { DEFAULT_POLICY } from '../../../functions/core/pseudonymise/policy.ts';
-import { createRowTransformer, type RowTransformer } from '../../../functions/core/pseudonymise/row-transformer.ts';
+import {
+  ADAPTIVE_SKIP,
+  ADAPTIVE_WINDOW,
+  createRowTransformer,
+  type RowTransformer,
+} from '../../../functions/core/pseudonymise/row-transformer.ts';
 import { identifierTokens } from '../../../functions/core/pseudonymise/token.ts';
 import type { Cell, ColumnDecision } from '../../../functions/core/types.ts';
 
@@ -66,7 +71,16 @@ describe('row transformer', () => {
 
   it('applies the plan and collects subject tokens', () => {
     const tokens: string[] = [];
-    const row = ['C-1', 'Alice@Example.com', '020 7946 0958', '1985-03-12', 'sk_live_x', 'GB', 'Call Maria Schmidt on +44 20 7946 0958.', 12.5];
+    const row = [
+      'C-1',
+      'Alice@Example.com',
+      '020 7946 0958',
+      '1985-03-12',
+      'sk_live_x',
+      'GB',
+      'Call Maria Schmidt on +44 20 7946 0958.',
+      12.5,
+    ];
     expect(tr.reversible).toBe(true);
     fetchKeys(tr, row);
     const out = tr.transform(row, tokens);
@@ -132,6 +146,31 @@ describe('row transformer', () => {
     expect(new Set(tokens).size).toBe(1);
   });
 
+  it('caches token columns whose values repeat, and computes distinct ones (ids) without the cache', () => {
+    const cols2 = ['id', 'email'];
+    const plan2 = [
+      d('id', 'SUBJECT_ID', 'token', { identifiesSubject: true }),
+      d('email', 'EMAIL_ADDRESS', 'token', { identifiesSubject: true }),
+    ];
+    const adaptive = createRowTransformer(cols2, plan2, ctx);
+    const rows = 3 * ADAPTIVE_WINDOW;
+    const expected = (v: string, type: 'subject-id' | 'email') => identifierTokens(v, type, ctx.hmacKey.material, { tokenLength: 16 })[0];
+    for (let i = 0; i < rows; i++) {
+      const id = `E-${i}`; // never repeats
+      const email = `user${i % 50}@example.com`; // 50 customers
+      const tokens: string[] = [];
+      const out = adaptive.transform([id, email], tokens);
+      // Cached or not, the tokens are the ones computed from scratch.
+      expect(out).toEqual([expected(id, 'subject-id'), expected(email, 'email')]);
+      expect(tokens).toEqual(out);
+    }
+    const st = adaptive.stats();
+    // The email column hit all along; the id column stopped looking after its first window of misses.
+    expect(st.cacheHits).toBe(rows - 50);
+    expect(st.cacheMisses).toBe(50 + ADAPTIVE_WINDOW);
+    expect(st.uncached).toBe(Math.min(ADAPTIVE_SKIP, rows - ADAPTIVE_WINDOW));
+  });
+
   it("takes each row's region from the region column", () => {
     const t3 = createRowTransformer(
       ['phone', 'cc'],
@@ -152,7 +191,11 @@ describe('row transformer', () => {
 
 describe('row transformer: encrypt values need their vault keys first', () => {
   const cols = ['email', 'note', 'tier'];
-  const encPlan = [d('email', 'EMAIL_ADDRESS', 'encrypt', { identifiesSubject: true }), d('note', 'FREE_TEXT', 'keep', { freeText: true }), d('tier', null, 'keep')];
+  const encPlan = [
+    d('email', 'EMAIL_ADDRESS', 'encrypt', { identifiesSubject: true }),
+    d('note', 'FREE_TEXT', 'keep', { freeText: true }),
+    d('tier', null, 'keep'),
+  ];
   const ref = (v: string) => identifierTokens(v, 'email', ctx.hmacKey.material, { tokenLength: 16 })[0] as string;
 
   it('lists the refs of uncached values (the ordinary pseudonyms), then none once cached', () => {
@@ -179,7 +222,11 @@ describe('row transformer: encrypt values need their vault keys first', () => {
     expect((err as SanitisationError).context).toEqual({ column: 'email', rule: 'subject-key-missing' });
     expect(String((err as Error).message)).not.toContain('never.fetched');
     // Near miss: without encrypt columns or encrypt spans, nothing is ever listed.
-    const plain = createRowTransformer(cols, [d('email', 'EMAIL_ADDRESS', 'token', { identifiesSubject: true }), encPlan[1] as ColumnDecision], ctx);
+    const plain = createRowTransformer(
+      cols,
+      [d('email', 'EMAIL_ADDRESS', 'token', { identifiesSubject: true }), encPlan[1] as ColumnDecision],
+      ctx,
+    );
     expect(plain.reversible).toBe(false);
     expect(fetchKeys(plain, ['a@b.example', 'mail c@d.example', null])).toEqual([]);
   });
