@@ -13,9 +13,10 @@
  * same line after a comma or on the next lines: the whole address is one span.
  */
 import type { Span } from '../types.ts';
-import { CONTEXT_WORDS, compileContext, compileGate } from './context-words.ts';
+import { CONTEXT_WORDS } from './context-words.ts';
 import { STOP_WORDS } from './name-lexicon.ts';
-import { F_DIGIT, F_LETTER, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
+import { digitRuns, F_DIGIT, F_LETTER, type Recognizer, type ScanEnv, sharedList } from './recognizer.ts';
+import { lowerWord, registerWordList, wordListsIn, wordNear, wordStartsIn } from './word-lists.ts';
 
 /** Makes the first letter of each alternative match either case ("rue" and "Rue"). */
 function anyCaseFirst(list: readonly string[]): string {
@@ -500,140 +501,244 @@ const NUMBER_MARK = '(?:[Nn][º°o.]{1,2}[ \\t]?|[Nn]r\\.?[ \\t]?|[Nn]o\\.?[ \\t
 
 interface AddressPattern {
   readonly name: string;
+  /** The anchor (A_*) that must be found near a number of the text for the pattern to run. */
+  readonly anchor: number;
   readonly regex: RegExp;
   readonly score: number;
   /** Shapes that only count with an address context word or a unit/locality line. */
   readonly weak?: boolean;
-  /** A cheap test on the whole text; when it fails the pattern is not run. */
-  readonly gate?: RegExp;
   /** Runs only when the text holds an address context word. */
   readonly needsContext?: boolean;
 }
 
-// Gates: a house number followed by a word; a street type before the name; a fused street type
-// followed by a number.
-const LOWER_PREFIXES = PREFIXES.filter((w) => /^\p{Ll}/u.test(w)).concat([
-  'rue',
-  'avenue',
-  'boulevard',
-  'chemin',
-  'allée',
-  'impasse',
-  'quai',
-  'calle',
-  'avenida',
-  'via',
-  'viale',
-  'piazza',
-  'corso',
-  'rua',
-  'travessa',
-  'ulica',
-]);
-const NUMBER_THEN_WORD = new RegExp(
-  `\\d[A-Za-z]?,?[ \\t]{1,2}(?:\\p{Lu}|\\d|(?:${LOWER_PREFIXES.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})[ .])`,
-  'u',
-);
-// A street type, then a capitalised name or a connector ("rue de la Paix"): "place an order" does not pass.
-const PREFIX_GATE = new RegExp(
-  `(?:${PREFIXES.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})[ \\t]{1,2}(?:\\p{Lu}|\\d|(?:de|del|della|di|da|do|dos|das|du|des|la|le|l'|d')[ ])`,
-  'iu',
-);
-const SUFFIX_GATE = new RegExp(
-  `(?:${[...COMPOUND_SUFFIXES, ...SEPARATE_SUFFIXES].map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})[ \\t]{1,2}(?:n[º°o.]{1,2}[ \\t]?|nr\\.?[ \\t]?)?\\d`,
-  'i',
-);
+// Anchors: what must stand near a number of the text for a pattern to match (each a necessary
+// condition of its pattern, checked with word lists and a few char codes instead of regexes).
+/** A house number, then street-type word within five words (221B Baker Street). */
+const A_NUMBER_NAME_TYPE = 1;
+/** A house number, then a street type (12 rue de la Paix). */
+const A_NUMBER_TYPE = 2;
+/** A street type before the number (Calle Mayor 3, Via Roma 12). */
+const A_TYPE_BEFORE = 4;
+/** The word before the number ends in a street type (Hauptstraße 5, Berliner Straße 12). */
+const A_SUFFIX_BEFORE = 8;
+const A_CORNER = 16;
+/** Two numbers, then a capitalised word. */
+const A_NUMBER_NUMBER = 32;
+const A_BOX = 64;
+const A_MILITARY = 128;
+const A_SHIP = 256;
+/** A house number, then a capitalised word. */
+const A_NUMBER_NAME = 512;
+/** A capitalised word, then the number. */
+const A_NAME_NUMBER = 1024;
+/** Patterns whose number may be written "s/n" (sin número): they run whenever the text has one. */
+const A_SN = A_TYPE_BEFORE | A_SUFFIX_BEFORE | A_NUMBER_NAME | A_NAME_NUMBER;
+const SN_RE = /[sS]\/[nN]/;
+
+const EN_SUFFIX_WORDS = registerWordList(EN_SUFFIXES);
+const PREFIX_WORDS = registerWordList(PREFIXES);
+const BOX_WORDS = registerWordList(['box', 'pobox', 'postfach', 'apartado', 'casella', 'caixa', 'skrytka', 'postbus', 'boîte', 'b.p.']);
+const MILITARY_WORDS = registerWordList(['psc', 'unit', 'cmr']);
+const SHIP_WORDS = registerWordList(['uss', 'usns', 'usnv', 'uscgc']);
+
+/** Street types fused to or written before the number, reversed into a trie over lower-case char codes. */
+interface TrieNode {
+  end: boolean;
+  readonly next: Map<number, TrieNode>;
+}
+const SUFFIX_TRIE: TrieNode = { end: false, next: new Map() };
+for (const w of [...COMPOUND_SUFFIXES, ...SEPARATE_SUFFIXES]) {
+  let node = SUFFIX_TRIE;
+  const lo = w.toLowerCase();
+  for (let i = lo.length - 1; i >= 0; i--) {
+    const c = lo.charCodeAt(i);
+    let child = node.next.get(c);
+    if (!child) {
+      child = { end: false, next: new Map() };
+      node.next.set(c, child);
+    }
+    node = child;
+  }
+  node.end = true;
+}
+const MAX_SUFFIX = Math.max(...[...COMPOUND_SUFFIXES, ...SEPARATE_SUFFIXES].map((w) => w.length));
+
+function lowerChar(c: number): number {
+  return lowerWord(c) || c;
+}
+function isWordCode(c: number): boolean {
+  return lowerWord(c) !== 0;
+}
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+const UPPER_RE = /\p{Lu}/u;
+function isUpperAt(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < 128 ? c >= 65 && c <= 90 : i < text.length && UPPER_RE.test(text[i] as string);
+}
+
+/** True when the text before `end` ends in one of the street types (case-insensitive). */
+function endsInStreetType(text: string, end: number): boolean {
+  let node: TrieNode | undefined = SUFFIX_TRIE;
+  for (let j = end - 1; j >= 0 && j >= end - MAX_SUFFIX; j--) {
+    node = node.next.get(lowerChar(text.charCodeAt(j)));
+    if (!node) return false;
+    if (node.end) return true;
+  }
+  return false;
+}
+
+/** Skips 1–2 blanks backwards from `i` (exclusive end); -1 when there is none. */
+function blanksBefore(text: string, i: number): number {
+  if (i === 0 || !isBlank(text.charCodeAt(i - 1))) return -1;
+  return i >= 2 && isBlank(text.charCodeAt(i - 2)) ? i - 2 : i - 1;
+}
+
+/** The anchors (A_*) found in a text. */
+function anchorsOf(text: string): number {
+  let found = 0;
+  const n = text.length;
+  const runs = digitRuns(text);
+  for (let k = 0; k < runs.count; k++) {
+    const s = runs.start[k] as number;
+    const e = runs.end[k] as number;
+    const houseNumber = e - s <= 5 && (s === 0 || !isWordCode(text.charCodeAt(s - 1)));
+    if (houseNumber) {
+      if (wordStartsIn(text, PREFIX_WORDS, e + 1, e + 12)) found |= A_NUMBER_TYPE;
+      if (wordStartsIn(text, EN_SUFFIX_WORDS, e + 2, e + 200)) found |= A_NUMBER_NAME_TYPE;
+      // After the number (a letter, a /12 part, a comma may follow), blanks, then a capital or a number.
+      let j = e;
+      while (j < n && j < e + 8 && !isBlank(text.charCodeAt(j))) j++;
+      if (j < n && isBlank(text.charCodeAt(j))) {
+        j++;
+        if (j < n && isBlank(text.charCodeAt(j))) j++;
+        if (j < n) {
+          if (isUpperAt(text, j) && k + 1 < runs.count) found |= A_NUMBER_NAME;
+          const c = text.charCodeAt(j);
+          if (c >= 48 && c <= 57) found |= A_NUMBER_NUMBER;
+        }
+      }
+    }
+    if (wordStartsIn(text, PREFIX_WORDS, s - 320, s - 1)) found |= A_TYPE_BEFORE;
+    // The word before the number, maybe before a number mark (Nr. 5, nº 5): a street type ends it.
+    const b = blanksBefore(text, s);
+    if (b >= 0) {
+      if (endsInStreetType(text, b)) found |= A_SUFFIX_BEFORE;
+      const p = text.charCodeAt(b - 1);
+      // A capitalised word's last character: a letter, a mark, an apostrophe, a hyphen, a dot.
+      if (isWordCode(p) || p === 46 || p === 39 || p === 8217 || p === 45 || (p >= 0x300 && p <= 0x36f)) found |= A_NAME_NUMBER;
+    }
+    // A number mark glued to or spaced from the number: look before it.
+    let m = s;
+    if (m > 0 && isBlank(text.charCodeAt(m - 1))) m--;
+    let w = m;
+    while (w > 0 && m - w < 4 && !isBlank(text.charCodeAt(w - 1))) w--;
+    if (w < m && (text.charCodeAt(w) | 32) === 110) {
+      const b2 = blanksBefore(text, w);
+      if (b2 >= 0 && endsInStreetType(text, b2)) found |= A_SUFFIX_BEFORE;
+    }
+  }
+  const lists = wordListsIn(text);
+  if (lists & BOX_WORDS) found |= A_BOX;
+  if (lists & MILITARY_WORDS) found |= A_MILITARY;
+  if (lists & SHIP_WORDS) found |= A_SHIP;
+  if (text.includes('orner of')) found |= A_CORNER;
+  if (text.includes('/') && SN_RE.test(text)) found |= A_SN;
+  return found;
+}
 
 const PATTERNS: readonly AddressPattern[] = [
   {
     name: 'number-name-type',
+    anchor: A_NUMBER_NAME_TYPE,
     regex: new RegExp(
       `${DIGIT_FIRST}\\d{0,4}[A-Za-z]?(?:[\\-\\/]\\d{1,5})?,?${SP}(?:${NAMEWORD}${SP}){1,4}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?(?![\\p{L}\\p{N}])`,
       'gu',
     ),
     score: 0.7,
-    gate: NUMBER_THEN_WORD,
   },
   {
     name: 'number-type-name',
+    anchor: A_NUMBER_TYPE,
     regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}(?:${SP}?(?:bis|ter|[A-Za-z]))?,?${SP}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ}`, 'gu'),
     score: 0.7,
-    gate: NUMBER_THEN_WORD,
   },
   {
     name: 'type-name-number',
+    anchor: A_TYPE_BEFORE,
     regex: new RegExp(`${NO_WORD_BEFORE}(?:${anyCaseFirst(PREFIXES)})${SP}${NAME_SEQ},?${SP}${NUMBER_MARK}${NUM}`, 'gu'),
     score: 0.7,
-    gate: PREFIX_GATE,
   },
   {
     name: 'compound-number',
+    anchor: A_SUFFIX_BEFORE,
     regex: new RegExp(
       `${NO_WORD_BEFORE}(?:${CW}${SP})?\\p{Lu}[\\p{L}\\p{M}\\-.]{0,30}(?:${anyCaseFirst(COMPOUND_SUFFIXES)})${SP}${NUMBER_MARK}${NUM}`,
       'gu',
     ),
     score: 0.7,
-    gate: SUFFIX_GATE,
   },
   {
     name: 'separate-type-number',
+    anchor: A_SUFFIX_BEFORE,
     regex: new RegExp(
       `${NO_WORD_BEFORE}(?:${CW}${SP}){1,2}(?:${SEPARATE_SUFFIXES.map((s) => s.replace('.', '\\.')).join('|')})${SP}${NUM}\\.?`,
       'gu',
     ),
     score: 0.7,
-    gate: SUFFIX_GATE,
   },
   {
     // "the corner of Main Street and 5th Avenue": two street names around "and".
     name: 'corner',
+    anchor: A_CORNER,
     regex: new RegExp(
       `(?<![\\p{L}])(?:the[ \\t])?[Cc]orner of${SP}(?:\\d{1,5}${SP})?${NAME_SEQ}(?:${SP}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?)?(?:${SP}${NUM})?${SP}(?:and|&)${SP}(?:\\d{1,5}${SP})?${NAME_SEQ}(?:${SP}(?:${anyCaseFirst(EN_SUFFIXES)})\\.?)?(?:${SP}${NUM})?`,
       'gu',
     ),
     score: 0.75,
-    gate: /orner of/,
   },
   {
     // "9816 214 Pavlou Drandaki": two numbers (unit or house, then house) and capitalised words.
     name: 'number-number-name',
+    anchor: A_NUMBER_NUMBER,
     regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}${SP}\\d{1,5}${SP}${CW}(?:${SP}${CW}){0,3}`, 'gu'),
     score: 0.4,
     weak: true,
-    gate: NUMBER_THEN_WORD,
   },
   {
     name: 'po-box',
+    anchor: A_BOX,
     regex:
       /(?<![\p{L}\p{N}])(?:P\.?[ \t]?O\.?[ \t]?Box|Post Office Box|Postfach|Apartado(?: de [Cc]orreos)?|Casella [Pp]ostale|Caixa [Pp]ostal|Skrytka [Pp]ocztowa|Postbus|Boîte [Pp]ostale|B\.P\.)[ \t]{1,2}\d{1,6}(?:[ \t]\d{2,4})?(?![\p{L}\p{N}])/gu,
     score: 0.6,
-    gate: /box|postfach|apartado|casella|caixa|skrytka|postbus|boîte|B\.P\./i,
   },
   {
     name: 'military-box',
+    anchor: A_MILITARY,
     regex:
       /(?<![\p{L}\p{N}])(?:PSC|Unit|CMR)[ \t]\d{3,5},?[ \t]Box[ \t]\d{3,5}(?:[ \t]{0,2}\n?[ \t]{0,3}(?:APO|DPO|FPO)[ \t]A[AEP][ \t]\d{5})?/giu,
     score: 0.85,
-    gate: /PSC|Unit|CMR/i,
   },
   {
     name: 'military-ship',
+    anchor: A_SHIP,
     regex:
       /(?<![\p{L}\p{N}])(?:USS|USNS|USNV|USCGC)[ \t]\p{L}[\p{L}\p{M}'-]{0,30}(?:[ \t]\p{L}[\p{L}\p{M}'-]{0,30}){0,2}[ \t]{0,2}\n?[ \t]{0,3}(?:FPO|APO|DPO)[ \t]A[AEP][ \t]\d{5}/giu,
     score: 0.85,
-    gate: /US[SNC]/i,
   },
   {
     // "6750 Koskikatu 25", "3657 Laukaantie 80": number, capitalised words, number.
     name: 'number-name-number',
+    anchor: A_NUMBER_NAME,
     regex: new RegExp(`${DIGIT_FIRST}\\d{0,4}${SP}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
     score: 0.45,
     weak: true,
-    gate: NUMBER_THEN_WORD,
   },
   {
     // "Kuuse 53", "Am Markt 3": capitalised words and a number.
     name: 'name-number',
+    anchor: A_NAME_NUMBER,
     regex: new RegExp(`${NO_WORD_BEFORE}(?:${CW}${SP}){1,3}${NUM}`, 'gu'),
     score: 0.2,
     weak: true,
@@ -721,8 +826,7 @@ const LOCALITY_END = /^(?:$|[ \t]*(?:\r?\n|[,.;!?)]|$))/;
 const ENDS_IN_POSTCODE = new RegExp(`(?:^|[ \\t,])${POSTCODE}$`, 'u');
 const STARTS_WITH_POSTCODE = new RegExp(`^[,\\s>?]*${POSTCODE}[ \\t]{1,2}\\p{Lu}`, 'u');
 
-const contextRe = compileContext(CONTEXT_WORDS.STREET_ADDRESS ?? []);
-const contextGate = compileGate(CONTEXT_WORDS.STREET_ADDRESS ?? []);
+const contextBit = sharedList(CONTEXT_WORDS.STREET_ADDRESS ?? []);
 
 /** Street addresses of many countries. */
 export class AddressRecognizer implements Recognizer {
@@ -731,11 +835,13 @@ export class AddressRecognizer implements Recognizer {
   readonly requires = F_DIGIT | F_LETTER;
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
+    const anchors = anchorsOf(text);
+    if (anchors === 0) return;
     let hasContext: boolean | undefined;
     for (const p of PATTERNS) {
-      if (p.gate && !p.gate.test(text)) continue;
+      if ((anchors & p.anchor) === 0) continue;
       if (p.needsContext && (env.minScore ?? 0) > p.score) {
-        hasContext ??= contextGate.test(text);
+        hasContext ??= (wordListsIn(text) & contextBit) !== 0;
         if (!hasContext) continue;
       }
       const re = p.regex;
@@ -759,7 +865,7 @@ export class AddressRecognizer implements Recognizer {
         // "Uruguay 64677") another: the text between them (", ", line breaks) stays as it was.
         const streetEnd = extended.segments.length > 0 ? (extended.segments[0] as [number, number])[0] : extended.end;
         end = trimSeparators(text, start, streetEnd);
-        if (hasWordNear(text, contextRe, start, extended.end, 48, 0)) score += 0.35;
+        if (wordNear(text, contextBit, start, extended.end, 48, 0)) score += 0.35;
         if (score <= 0) continue;
         const s = Math.min(1, score);
         const recognizer = `address/${p.name}`;

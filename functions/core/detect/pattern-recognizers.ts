@@ -9,13 +9,24 @@ import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
 import {
   F_ARMOUR,
   F_AT,
+  F_COLON,
   F_DIGIT,
   F_DIGITS7,
   F_DIGITS9,
   F_DIGITS12,
+  F_DOTTED4,
+  F_EQUALS,
   F_EYJ,
+  F_L2D2,
   F_LETTER,
+  F_MAC,
+  F_NIF,
+  F_RUN16,
+  F_RUN20,
+  F_RUN40,
+  F_TOKEN15,
   F_UPPER,
+  F_UPPER_DIGIT,
   F_URLISH,
   PatternRecognizer,
 } from './recognizer.ts';
@@ -33,6 +44,7 @@ import {
   usSsnValid,
   validDate,
 } from './validators.ts';
+import { registerWordList, wordListsIn } from './word-lists.ts';
 
 const ctx = (e: EntityType): readonly string[] => CONTEXT_WORDS[e] ?? [];
 
@@ -109,8 +121,7 @@ class IbanRecognizer extends PatternRecognizer {
     super({
       name: 'iban',
       entity: 'IBAN_CODE',
-      gate: /[A-Za-z]{2}\d{2}/,
-      requires: F_DIGIT | F_LETTER,
+      requires: F_DIGIT | F_LETTER | F_L2D2,
       patterns: [{ name: 'iban', regex: /[A-Za-z](?<![\p{L}\p{N}][A-Za-z])[A-Za-z]{1}\d{2}(?:[ -]?[A-Za-z0-9]){10,32}/gu, score: 0.9 }],
       context: ctx('IBAN_CODE'),
       contextBoost: 0.1,
@@ -156,7 +167,7 @@ export const ukNinoRecognizer = new PatternRecognizer({
   name: 'uk-nino',
   entity: 'UK_NINO',
   gate: /[A-Z]{2} ?\d\d/,
-  requires: F_DIGIT | F_UPPER,
+  requires: F_DIGIT | F_UPPER | F_L2D2,
   patterns: [
     {
       name: 'nino',
@@ -182,8 +193,7 @@ export const ukNhsRecognizer = new PatternRecognizer({
 export const esNifRecognizer = new PatternRecognizer({
   name: 'es-nif',
   entity: 'ES_NIF',
-  gate: /\d{7}/,
-  requires: F_DIGITS7 | F_LETTER,
+  requires: F_DIGITS7 | F_LETTER | F_NIF,
   patterns: [
     { name: 'dni', regex: /\d(?<![\p{L}\p{N}-]\d)\d{7}[ -]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.75 },
     { name: 'nie', regex: /[XYZxyz](?<![\p{L}\p{N}-][XYZxyz])[ -]?\d{7}[ -]?[A-Za-z](?![\p{L}\p{N}])/gu, score: 0.8 },
@@ -197,7 +207,7 @@ export const itFiscalCodeRecognizer = new PatternRecognizer({
   entity: 'IT_FISCAL_CODE',
   // Digits at positions 7–8, 10–11 and 13–15 (or their omocodia letters): look for the digits first.
   gate: /[0-9LMNP-V]{2}[A-Za-z][0-9LMNP-V]{2}[A-Za-z][0-9LMNP-V]{3}[A-Za-z]/i,
-  requires: F_DIGIT | F_LETTER,
+  requires: F_DIGIT | F_LETTER | F_RUN16,
   patterns: [
     {
       name: 'cf',
@@ -254,11 +264,12 @@ export const ipRecognizer = new PatternRecognizer({
   entity: 'IP_ADDRESS',
   requires: F_DIGIT,
   patterns: [
-    { name: 'v4', regex: /\d(?<![\d.]\d)\d{0,2}(?:\.\d{1,3}){3}(?!\d|\.\d)/g, score: 0.6, gate: /\d\.\d{1,3}\.\d{1,3}\./ },
+    { name: 'v4', regex: /\d(?<![\d.]\d)\d{0,2}(?:\.\d{1,3}){3}(?!\d|\.\d)/g, score: 0.6, requires: F_DOTTED4 },
     {
       name: 'v6',
       regex: /[0-9A-Fa-f:](?<![\p{L}\p{N}:.][0-9A-Fa-f:])[0-9A-Fa-f]{0,3}:[0-9A-Fa-f:]{1,37}(?![\p{L}\p{N}:])/gu,
       score: 0.7,
+      requires: F_COLON,
       gate: /[0-9A-Fa-f]:[0-9A-Fa-f]{0,4}:/,
     },
   ],
@@ -280,8 +291,7 @@ export const ipRecognizer = new PatternRecognizer({
 export const macRecognizer = new PatternRecognizer({
   name: 'mac',
   entity: 'MAC_ADDRESS',
-  gate: /[0-9A-Fa-f]{2}[:\-.][0-9A-Fa-f]{2}/,
-  requires: F_DIGIT,
+  requires: F_DIGIT | F_MAC,
   patterns: [
     {
       name: 'colon',
@@ -316,7 +326,7 @@ export const awsAccessKeyRecognizer = new PatternRecognizer({
   name: 'aws-access-key',
   entity: 'AWS_ACCESS_KEY',
   gate: /AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|APKA|AROA|ASCA/,
-  requires: F_UPPER,
+  requires: F_UPPER | F_RUN20,
   patterns: [
     {
       name: 'key-id',
@@ -329,7 +339,7 @@ export const awsAccessKeyRecognizer = new PatternRecognizer({
 export const awsSecretKeyRecognizer = new PatternRecognizer({
   name: 'aws-secret-key',
   entity: 'AWS_SECRET_KEY',
-  requires: F_LETTER | F_DIGIT,
+  requires: F_LETTER | F_DIGIT | F_RUN40,
   patterns: [
     {
       name: 'secret',
@@ -374,15 +384,39 @@ export const jwtRecognizer = new PatternRecognizer({
 });
 
 const VENDOR_TOKEN_GATE = /[spr]k_|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|AIza|npm_|SG\.|sk-/;
-const SECRET_KEYWORD_GATE = /api|key|token|secret|pass|pwd|bearer|has[lł]o|senha|contrase|wachtwoord|kennwort|mot de passe/i;
-const ASSIGNMENT_VERB = / (?:is|ist|est|es|è|jest|é|era|was) /;
+/** The keywords of the assignment patterns, as whole words (`api_key`: "api"; `apikey`: "apikey"). */
+const SECRET_KEYWORDS = registerWordList([
+  'api',
+  'apikey',
+  'access',
+  'accesstoken',
+  'auth',
+  'authtoken',
+  'client',
+  'clientsecret',
+  'secret',
+  'token',
+  'password',
+  'passwd',
+  'pwd',
+  'passwort',
+  'kennwort',
+  'mot de passe',
+  'contraseña',
+  'senha',
+  'hasło',
+  'haslo',
+  'wachtwoord',
+  'bearer',
+]);
+const VERB_OR_BEARER = / (?:is|ist|est|es|è|jest|é|era|was) |[Bb][Ee][Aa][Rr][Ee][Rr]/;
 
 export const apiTokenRecognizer = new PatternRecognizer({
   name: 'api-token',
   entity: 'API_TOKEN',
   // Every vendor prefix holds `_`, `-` or a fixed capitalised stem: test those first (cheap).
-  gate: (t) => (t.includes('_') || t.includes('-') || t.includes('AIza') || t.includes('SG.')) && VENDOR_TOKEN_GATE.test(t),
-  requires: F_LETTER,
+  gate: VENDOR_TOKEN_GATE,
+  requires: F_LETTER | F_TOKEN15,
   patterns: [
     { name: 'stripe', regex: /[spr](?<![A-Za-z0-9_][spr])k_(?:live|test)_[A-Za-z0-9]{16,128}(?![A-Za-z0-9])/g, score: 0.95 },
     {
@@ -403,7 +437,7 @@ export const secretAssignmentRecognizer = new PatternRecognizer({
   name: 'secret-assignment',
   entity: 'API_TOKEN',
   // An assignment needs `:` or `=` or a verb; then one of the keywords.
-  gate: (t) => (t.includes(':') || t.includes('=') || ASSIGNMENT_VERB.test(t) || /bearer/i.test(t)) && SECRET_KEYWORD_GATE.test(t),
+  gate: (t, f) => ((f & (F_COLON | F_EQUALS)) !== 0 || VERB_OR_BEARER.test(t)) && (wordListsIn(t) & SECRET_KEYWORDS) !== 0,
   requires: F_LETTER,
   patterns: [
     {
@@ -435,17 +469,20 @@ export const postcodeRecognizer = new PatternRecognizer({
       name: 'uk',
       regex: /[A-PR-UWYZ](?<![\p{L}\p{N}\-_][A-PR-UWYZ])(?:[A-HK-Y]?\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}\-_])/gu,
       score: 0.55,
+      requires: F_UPPER_DIGIT,
     },
     {
       name: 'uk-compact',
       regex: /[A-PR-UWYZ](?<![\p{L}\p{N}\-_][A-PR-UWYZ])(?:[A-HK-Y]?\d[A-Z\d]?)\d[ABD-HJLNP-UW-Z]{2}(?![\p{L}\p{N}\-_])/gu,
       score: 0.3,
       needsContext: true,
+      requires: F_UPPER_DIGIT,
     },
     {
       name: 'ca',
       regex: /[ABCEGHJ-NPRSTVXY](?<![\p{L}\p{N}][ABCEGHJ-NPRSTVXY])\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d(?![\p{L}\p{N}])/gu,
       score: 0.5,
+      requires: F_UPPER_DIGIT,
     },
     { name: 'nl', regex: /[1-9](?<![\p{L}\p{N}][1-9])\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\p{L}\p{N}])/gu, score: 0.3, needsContext: true },
     { name: 'us-zip4', regex: /\d(?<![\d-]\d)\d{4}-\d{4}(?![\d-])/g, score: 0.4, needsContext: true },

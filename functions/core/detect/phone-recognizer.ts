@@ -6,8 +6,9 @@
 import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { TwoGenerationCache } from '../two-generation-cache.ts';
 import type { Span } from '../types.ts';
-import { CONTEXT_WORDS, compileContext, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
-import { F_DIGITS7, hasWordNear, type Recognizer, type ScanEnv } from './recognizer.ts';
+import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
+import { F_DIGITS7, type Recognizer, type ScanEnv, sharedList } from './recognizer.ts';
+import { wordNear } from './word-lists.ts';
 
 // The first character (+, ( or a digit) is consumed before the look-behind so V8 can scan fast;
 // then digits and (area) groups separated by at most two of space - . / ;
@@ -60,8 +61,8 @@ const FALLBACK_REGIONS: readonly CountryCode[] = [
 /** Entries per memo generation (two generations: hot numbers survive a turnover). */
 const MEMO_GENERATION = 16_384;
 
-const contextRe = compileContext(CONTEXT_WORDS.PHONE_NUMBER ?? []);
-const negativeRe = compileContext(NEGATIVE_NUMBER_CONTEXT);
+const contextBit = sharedList(CONTEXT_WORDS.PHONE_NUMBER ?? []);
+const negativeBit = sharedList(NEGATIVE_NUMBER_CONTEXT);
 
 interface Parsed {
   readonly score: number;
@@ -155,8 +156,8 @@ export class PhoneRecognizer implements Recognizer {
       const end = start + candidate.length;
       // Labels come before ("Tel:") or after ("… office", "… -Fax") the number.
       let bonus = 0;
-      if (hasWordNear(text, contextRe, start, end, 40, 16)) bonus += 0.35;
-      if (negativeRe.test(text.slice(Math.max(0, start - 24), start))) bonus -= 0.5;
+      if (wordNear(text, contextBit, start, end, 40, 16)) bonus += 0.35;
+      if (wordNear(text, negativeBit, start, end, 24, 0)) bonus -= 0.5;
       const v = judge(candidate, env.region, bonus, env.minScore ?? 0);
       if (!v) continue;
       const score = v.score + bonus;
