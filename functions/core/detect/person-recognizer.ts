@@ -17,6 +17,7 @@ import {
   NAME_COMMON,
   NAME_FIRST,
   NAME_FOREIGN_WORD,
+  NAME_LAST,
   NAME_PLACE,
   type NameLexicon,
   NOT_PERSON_NEXT,
@@ -92,13 +93,15 @@ function isTitleGap(text: string, s: number, e: number): boolean {
   return isSpaceGap(text, p, e);
 }
 
+const words = (s: string): string[] => s.trim().split(/\s+/);
+
 const PARTICLE_GAP =
   /^[ \t](?:van|von|de|der|den|du|da|di|del|della|dello|dos|das|do|le|la|ten|ter|zu|y|e|bin|ibn|al|el|af|av|st\.?)(?:[ \t](?:der|den|de|la|los|las|le|van|het))?[ \t]$/i;
 
 // Lower-case names after an explicit introducer ("my name is nina").
 const INTRO_RE =
-  /(?<![\p{L}])(?:my name is|name is|name's|i am|i'm|call me|calls me|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|nazywam się|mam na imię|me chamo|chamo-me|meu nome é)[ \t]{1,3}(\p{Ll}[\p{Ll}\p{M}'’-]{1,30})(?:[ \t](\p{Ll}[\p{Ll}\p{M}'’-]{1,30}))?/giu;
-const INTRO_GATE = /nam|i'm|i am|call|hei|appel|nom|llamo|chiamo|naam|heet|nazyw|imi|chamo/i;
+  /(?<![\p{L}])(?:my name is|name is|name's|mr\.?|mrs\.?|ms\.?|dr\.?|i am|i'm|call me|calls me|mein name ist|ich heiße|ich heisse|je m'appelle|je m’appelle|mon nom est|me llamo|mi nombre es|mi chiamo|il mio nome è|mijn naam is|ik heet|nazywam się|mam na imię|me chamo|chamo-me|meu nome é)[ \t]{1,3}(\p{Ll}[\p{Ll}\p{M}'’-]{1,30})(?:[ \t](\p{Ll}[\p{Ll}\p{M}'’-]{1,30}))?/giu;
+const INTRO_GATE = /nam|i'm|i am|call|hei|appel|nom|llamo|chiamo|naam|heet|nazyw|imi|chamo|mr|ms|dr/i;
 
 // German capitalises every noun, so a capitalised word mid-sentence says little there.
 const GERMAN_HINT = /(?<![\p{L}])(?:der|die|das|und|ist|nicht|mit|ein|eine|hat|wurde|bitte|ich|wir|für|dem|zum|zur|auf)(?![\p{L}])/giu;
@@ -189,9 +192,11 @@ const SURNAME_ENDINGS = new Set(
 );
 // Endings of common nouns, adjectives and adverbs in the supported languages.
 const WORD_ENDINGS = new Set(
-  `ed person people tion tions sion sions ment ments ness ity ities ing ings ance ence ship hood ism ure ures ology ics ful less
-  able ible ous ive ives ly ware heit keit ung ungen schaft lich isch ción ciones sión dad mente zione zioni ità ção ções dade
-  ologia ología ique isme ité eur eurs teur trice ismo ista ieren ement ements nie anie enie ość heid ijk erij ering`.split(/\s+/),
+  `person people tion tions sion sions ment ments ness ity ities ings ance ence ship hood ism ure ures ology ics ful less
+  able ible ous ive ives ware heit keit ung ungen schaft lich isch ción ciones sión dad mente zione zioni ità ção ções dade
+  ologia ología ique isme ité eur eurs teur trice ismo ista ieren ement ements wanie danie kanie tanie ranie enie ość heid ijk erij ering`.split(
+    /\s+/,
+  ),
 );
 
 /** 1 for surname-shaped words, -1 for common-word-shaped ones, 0 otherwise (lowercased input). */
@@ -271,6 +276,26 @@ const W_VOCATIVE = 4096;
 const W_ORG = 8192;
 /** The first word of a place name of two words or more. */
 const W_PLACE_HEAD = 16384;
+/** A verb or negation right after a clause's subject ("…, Anna was not happy"). */
+const W_SUBJECT_NEXT = 32768;
+/** A preposition that names the agent after a participle ("confirmed by", "bestätigt von"). */
+const W_AGENT_PREP = 65536;
+
+/** Auxiliaries, copulas and negations that follow the subject of a clause, in the eight languages. */
+const SUBJECT_NEXT = words(`was is has had will would did does can could wasn't isn't hasn't hadn't won't wouldn't didn't doesn't
+  can't couldn't war ist hat hatte wird wurde will wollte kann konnte möchte était est avait sera n'était n’était n'est n’est
+  n'a n’a n'avait n’avait ne estaba está es fue era ha había quedó no non è aveva fu sarà heeft wil kon niet nie był była
+  jest ma miał miała chce não estava foi tem tinha ficou`);
+
+/** The word before "by" (or its translation) reads as a participle: the name after it is the agent. */
+function isParticiple(text: string, s: number, e: number): boolean {
+  if (e - s < 3) return false;
+  return PARTICIPLE_RE.test(text.slice(s, e));
+}
+const PARTICIPLE_RE =
+  /^(?:\p{L}{2,}(?:ed|en|é|ée|és|ées|ado|ada|ados|adas|ido|ida|idos|idas|ato|ata|ati|ate|ito|ita|uto|uta|one|ony|ona|ane|any|ana|ięte|ęty|ęta)|sent|made|paid|done|signed|(?:ge|be|ver|er|ont|her)\p{L}{2,}[dt])$/iu;
+/** German puts the participle after the agent: "von Anna bestätigt". */
+const GERMAN_PARTICIPLE_RE = /^(?:ge|be|ver|er|ent|zer|unter|über)\p{L}{2,}(?:t|en)$/iu;
 
 let wordInfoTable: WordTable | undefined;
 let orgSuffixTable: WordTable | undefined;
@@ -298,6 +323,8 @@ function buildWordInfo(): WordTable {
   add(VOCATIVE_NEXT, W_VOCATIVE);
   add(ORG_SUFFIXES, W_ORG);
   add(placeHeads(), W_PLACE_HEAD);
+  add(SUBJECT_NEXT, W_SUBJECT_NEXT);
+  add(words('by par por da door przez von'), W_AGENT_PREP);
   return t;
 }
 
@@ -617,9 +644,9 @@ export class PersonRecognizer implements Recognizer {
         if (
           b.kind === NONE &&
           b.dict &&
-          (a.kind === STRONG || a.kind === WEAK) &&
-          a.flags & NAME_FIRST &&
-          isSpaceGap(text, a.rawEnd, b.start)
+          (((a.kind === STRONG || a.kind === WEAK) && a.flags & NAME_FIRST) ||
+            (a.kind === INITIAL && j > i && isNameWord(tokens[j - 1] as Token) && (tokens[j - 1] as Token).kind !== INITIAL)) &&
+          (isSpaceGap(text, a.rawEnd, b.start) || (a.kind === INITIAL && b.start - a.end <= 2))
         )
           b.kind = UNKNOWN;
         if (b.kind === NONE) break;
@@ -690,9 +717,19 @@ export class PersonRecognizer implements Recognizer {
     previousWords(text, first.start);
     const w1 = PREV.w1Info;
     const strongCue = titled || PREV.nameQuestion || strongCueWord(text);
-    const weakCue = !strongCue && (w1 & W_WEAK_CUE) !== 0;
     nextWord(text, last.rawEnd);
     const next = wordInfo(text, NEXT.start, NEXT.bare);
+    // "confirmed by Anna", "confirmé par Anna", "von Anna bestätigt": the agent of a passive verb.
+    const agentCue =
+      !strongCue &&
+      (w1 & W_AGENT_PREP) !== 0 &&
+      (isParticiple(text, PREV.w2s, PREV.w2e) ||
+        (text.charCodeAt(PREV.w1s) === 118 && GERMAN_PARTICIPLE_RE.test(text.slice(NEXT.start, NEXT.bare))));
+    const weakCue = !strongCue && !agentCue && (w1 & W_WEAK_CUE) !== 0;
+    // "…, Anna was not happy": a capitalised word mid-sentence before a verb is the subject (not
+    // a German noun, which takes an article).
+    const subjectCue =
+      !PREV.sentenceStart && (next & W_SUBJECT_NEXT) !== 0 && (PREV.w1e === 0 || isClauseBreak(text, PREV.w1e, first.start));
     if (
       !strongCue &&
       (next & W_NOT_PERSON_NEXT || (wordInfo(text, NEXT.start, NEXT.end) & W_ORG && isOrgSuffix(text, NEXT.start, NEXT.end)))
@@ -702,11 +739,21 @@ export class PersonRecognizer implements Recognizer {
     if (!strongCue && hasDigit(text, last.rawEnd, last.rawEnd + 8) && HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)))
       return undefined;
     // A stop word that is also a name ("May", "Will", "My Baby") needs a title or a sure name beside it.
-    if (!titled && strong === 0) for (let k = i; k <= j; k++) if ((tokens[k] as Token).stop) return undefined;
+    // ("Dear Fine Mai" is a name: a strong cue and a second word outweigh the stop word.)
+    if (!titled && strong === 0 && !(strongCue && len >= 2)) for (let k = i; k <= j; k++) if ((tokens[k] as Token).stop) return undefined;
     const after = text.charCodeAt(last.rawEnd);
     // "Anna:" at the start of a line: a speaker in a transcript; "Anna, can you…": a vocative.
-    const speaker = PREV.lineStart && after === 58 && weak === 0 && strong > 0;
-    const vocative = PREV.sentenceStart && after === 44 && (next & W_VOCATIVE) !== 0;
+    const speaker =
+      PREV.lineStart &&
+      after === 58 &&
+      (strong > 0 || (weak > 0 && first.flags & NAME_FIRST && !(first.flags & NAME_PLACE))) &&
+      strong + weak === len;
+    // "Remember me, Mary?", "Don't go to town, Roy!": someone spoken to at the end of a sentence.
+    const vocative =
+      (PREV.sentenceStart && after === 44 && (next & W_VOCATIVE) !== 0) ||
+      (!PREV.sentenceStart && (after === 63 || after === 33) && PREV.w1e > 0 && text.charCodeAt(skipSpaces(text, first.start - 1)) === 44);
+    // "Ubul: What a wife.\nNicole: …": a transcript (two lines or more start with a speaker).
+    const transcriptSpeaker = PREV.lineStart && after === 58 && len <= 3 && saysSomething(text, last.rawEnd + 1) && speakerLines(text) >= 2;
     // A line that holds only a short name-like run (signature blocks, address labels).
     const wholeLine =
       PREV.lineStart && len >= 2 && len <= 3 && weak === 0 && /^[ \t]*(?:\r?\n|$)/.test(text.slice(last.rawEnd, last.rawEnd + 4));
@@ -715,6 +762,8 @@ export class PersonRecognizer implements Recognizer {
     const afterPossessive =
       i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
     if (afterPossessive && strong === 0 && !strongCue) return undefined;
+    // "to 91365 Jeff Valleys", "HP8 3PR Ullrich Hill": a street or a town after a number or a postcode.
+    if (!strongCue && numberBefore(text, first.start)) return undefined;
     // "Elisabeth Parks", "Inna Loop St": a street named after someone.
     const lastInfo = len >= 2 ? wordInfo(text, last.start, last.end) : 0;
     const firstInfo = len >= 2 ? wordInfo(text, first.start, first.end) : 0;
@@ -737,7 +786,17 @@ export class PersonRecognizer implements Recognizer {
       // "Tom I. Holzman", "Mijail C Adomo": words around a middle initial.
       else if (initials > 0 && words >= 2 && first.kind !== INITIAL) score = 0.7;
       // A first name then a capitalised word ("Harry Sheppard").
-      else if (first.kind === WEAK && first.flags & NAME_FIRST && !(first.flags & NAME_PLACE)) score = 0.65;
+      else if (first.kind === WEAK && first.flags & NAME_FIRST && (!(first.flags & NAME_PLACE) || (len === 2 && shaped > 0))) score = 0.65;
+      // "Lennie King": an unknown word, then a surname of the lexicon.
+      else if (
+        len === 2 &&
+        first.kind === UNKNOWN &&
+        last.kind === WEAK &&
+        last.flags & NAME_LAST &&
+        !(last.flags & NAME_PLACE) &&
+        lang.english()
+      )
+        score = 0.55;
       else if (weak > 0) score = 0.45;
       // Two or three capitalised words the lexicon does not know: a proper noun, in English text usually a person.
       else score = (sentenceStart ? 0.35 : lang.english() ? 0.5 : 0.4) + (shaped > 0 ? 0.15 : 0);
@@ -750,9 +809,11 @@ export class PersonRecognizer implements Recognizer {
       } else if (t.kind === WEAK) {
         // London, Madrid, Florence: a place before a name unless a cue says otherwise.
         if (t.flags & NAME_PLACE) score = sentenceStart ? 0.2 : 0.35;
-        else score = sentenceStart || lang.german() ? 0.3 : 0.45;
-      } else if (t.shape > 0) score = sentenceStart || lang.german() ? 0.3 : 0.45;
-      else score = sentenceStart ? 0.15 : lang.german() ? 0.1 : 0.3;
+        else score = sentenceStart || (lang.german() && !subjectCue && !agentCue) ? 0.3 : 0.45;
+      } else if (t.shape > 0) score = sentenceStart || (lang.german() && !subjectCue && !agentCue) ? 0.3 : 0.45;
+      // In English text, a capitalised word that is neither in the dictionary nor a known name is
+      // more often a name, even at the start of a sentence.
+      else score = sentenceStart ? (lang.english() ? 0.2 : 0.15) : lang.german() && !subjectCue && !agentCue ? 0.1 : 0.3;
     }
     if (w1 & W_DET && !strongCue) {
       if (strong === 0 && !(initials > 0 && words >= 2)) return undefined;
@@ -760,8 +821,9 @@ export class PersonRecognizer implements Recognizer {
     }
     // "in Berlin", "magazzino di Romina": after a preposition of place, a capitalised word is more likely a place.
     if (w1 & W_PLACE_PREP && !strongCue) score -= 0.3;
-    if (strongCue || speaker) score += 0.4;
+    if (strongCue || speaker || agentCue || transcriptSpeaker) score += 0.4;
     else if (weakCue) score += 0.15;
+    if (subjectCue && !(first.flags & NAME_PLACE && !(first.flags & NAME_FIRST))) score += 0.25;
     if (postCue) score += 0.3;
     if (wholeLine) score += 0.2;
     return { start: first.start, end: last.end, score };
@@ -841,6 +903,45 @@ function isWhite(c: number): boolean {
 function isBlank(text: string, s: number, e: number): boolean {
   for (let k = s; k < e; k++) if (!isWhite(text.charCodeAt(k))) return false;
   return true;
+}
+
+/** The word right before `pos` (one space or tab apart) is a number or a code with digits. */
+function numberBefore(text: string, pos: number): boolean {
+  let p = pos - 1;
+  if (p < 0 || !isSpaceOrTab(text.charCodeAt(p))) return false;
+  p--;
+  let digits = 0;
+  while (p >= 0 && p > pos - 12) {
+    const c = text.charCodeAt(p);
+    if (c >= 48 && c <= 57) digits++;
+    else if (!((c >= 65 && c <= 90) || c === 45)) break;
+    p--;
+  }
+  return digits > 0 && (p < 0 || isWhite(text.charCodeAt(p)) || text.charCodeAt(p) === 44);
+}
+
+// A speaker, a colon, then words on the same line ("Phone:" alone on its line is a form label).
+const SPEAKER_LINE_RE = /(?:^|\n)[ \t>]*\p{Lu}[\p{L}\p{M}'’.-]*(?:[ \t]\p{Lu}[\p{L}\p{M}'’.-]*){0,2}[ \t]?:[ \t]*[^\s]/gu;
+
+/** Something other than white space follows on the same line. */
+function saysSomething(text: string, pos: number): boolean {
+  let p = pos;
+  while (p < text.length && isSpaceOrTab(text.charCodeAt(p))) p++;
+  return p < text.length && !isWhite(text.charCodeAt(p));
+}
+
+/** Lines of the text that start with a capitalised speaker and a colon (counts up to 2). */
+function speakerLines(text: string): number {
+  return countUpTo(SPEAKER_LINE_RE, text, 2);
+}
+
+/** Between the word before and a name: a comma, colon, dash or semicolon (a new clause starts). */
+function isClauseBreak(text: string, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) {
+    const c = text.charCodeAt(k);
+    if (c === 44 || c === 58 || c === 59 || c === 0x2013 || c === 0x2014) return true;
+  }
+  return false;
 }
 
 /** text[s, e) is a surname particle between spaces (" van ", " de la "). */

@@ -82,7 +82,8 @@ export class WordTable {
       for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) !== lowerCode(text.charCodeAt(start + i))) return false;
       return true;
     }
-    return text.startsWith(k, start);
+    for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) !== text.charCodeAt(start + i)) return false;
+    return true;
   }
 
   /** Sets a key's value (a folding table lowercases the key). */

@@ -28,6 +28,18 @@ describe('PersonRecognizer', () => {
     ['Ambrosiano Di Domenico called.', ['Ambrosiano Di Domenico']],
     ['my name is nina', ['nina']],
     ['Kónya, Becker and Vasquez joined the call.', ['Kónya', 'Becker', 'Vasquez']],
+    // Names no lexicon knows, found from the sentence around them.
+    ['Escalated to the supervisor, Zorbina was not happy with the answer.', ['Zorbina']],
+    ['An die Teamleitung eskaliert, Zorbina war mit der Antwort nicht zufrieden.', ['Zorbina']],
+    ['Przekazano do kierownika, Zorbina nie była zadowolona.', ['Zorbina']],
+    ['Direct debit set up, confirmed by Quindalia.', ['Quindalia']],
+    ['Lastschrift eingerichtet, von Quindalia bestätigt.', ['Quindalia']],
+    ['Incasso ingesteld, bevestigd door Quindalia.', ['Quindalia']],
+    ['Dear Domingo Pacocha-Brown, thanks for your patience.', ['Domingo Pacocha-Brown']],
+    ['Remember me, Zorbina?', ['Zorbina']],
+    ['Ubul: What a wife.\nZorbina: Remember me?', ['Ubul', 'Zorbina']],
+    ['I want to add Charlotte Mathiassen as a beneficiary.', ['Charlotte Mathiassen']],
+    ['mr. elliott flew to oslo on friday.', ['elliott']],
   ])('finds the names in %j', (text, expected) => {
     expect(names(text)).toEqual(expected);
   });
@@ -43,6 +55,12 @@ describe('PersonRecognizer', () => {
     'Baker Street is closed.',
     'ACME GmbH confirmed the ORDER.',
     'Hi, my name is nina', // a text that starts with a capital writes names with capitals
+    'Le client a demandé des nouvelles du produit Poulet Sans marque en Plastique.',
+    'Please send the replacement to 91365 Jeff Valleys, 14142-4722 West Dax before Friday.',
+    'Albert\n\nPersonal Info:\nPhone:\n467 3395\n\nE-mail:\nx@example.com',
+    'Planetecosystems is the brainchild of our founders.',
+    'Bestellung versandt, Sendungsnummer XM3BBXFIPIQH.',
+    'Parcel left the Vanceworth warehouse this morning.',
   ])('finds no name in %j', (text) => {
     expect(names(text)).toEqual([]);
   });
