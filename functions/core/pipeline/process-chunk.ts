@@ -314,14 +314,9 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     await quarantine.channel.push(quarantineLine(columns, row, issues));
   };
 
-  const process = async (row: Row) => {
-    rowsIn++;
-    const issues = validator.validate(row);
-    if (issues.length > 0) return quarantineRow(row, issues);
-    if (transformer.reversible && (await fetchKeys(row.cells))) {
-      rowsSuppressed++;
-      return;
-    }
+  // Publishes a valid row: synchronous unless the curated channel is full (the writer is behind),
+  // so a row costs no promise of its own.
+  const publish = (row: Row): Promise<void> | undefined => {
     tokens.length = 0;
     let out: Cell[];
     try {
@@ -334,15 +329,27 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
     }
     if (suppressed.size > 0 && tokens.some((t) => suppressed.has(t))) {
       rowsSuppressed++;
-      return;
+      return undefined;
     }
     for (const t of tokens) curatedIndex.add(t);
     profile.add(row.cells);
     aggregator?.add(row.cells);
     kAnonymity?.add(row.cells);
     rowsPublished++;
-    const pending = curated.push(out);
-    if (pending) await pending;
+    return curated.push(out) ?? undefined;
+  };
+  const publishWithKeys = async (row: Row): Promise<void> => {
+    if (await fetchKeys(row.cells)) {
+      rowsSuppressed++;
+      return;
+    }
+    await publish(row);
+  };
+  const process = (row: Row): Promise<void> | undefined => {
+    rowsIn++;
+    const issues = validator.validate(row);
+    if (issues.length > 0) return quarantineRow(row, issues);
+    return transformer.reversible ? publishWithKeys(row) : publish(row);
   };
 
   const iterator = rows[Symbol.asyncIterator]();
@@ -360,13 +367,17 @@ export async function processChunkRows(ports: Ports, ctx: RunContext, rows: Asyn
           batch.push(next.value);
         }
         await warmKeys(batch);
-        for (const row of batch) await process(row);
+        for (const row of batch) {
+          const pending = process(row);
+          if (pending) await pending;
+        }
       }
     } else {
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
-        await process(next.value);
+        const pending = process(next.value);
+        if (pending) await pending;
       }
     }
     curated.close();
