@@ -104,7 +104,8 @@ const INTRO_RE =
 const INTRO_GATE = /nam|i'm|i am|call|hei|appel|nom|llamo|chiamo|naam|heet|nazyw|imi|chamo|mr|ms|dr/i;
 
 // German capitalises every noun, so a capitalised word mid-sentence says little there.
-const GERMAN_HINT = /(?<![\p{L}])(?:der|die|das|und|ist|nicht|mit|ein|eine|hat|wurde|bitte|ich|wir|für|dem|zum|zur|auf)(?![\p{L}])/giu;
+// (ASCII word boundaries: twice as fast as Unicode lookarounds, and a guess at the language either way.)
+const GERMAN_HINT = /\b(?:der|die|das|und|ist|nicht|mit|ein|eine|hat|wurde|bitte|ich|wir|für|dem|zum|zur|auf)\b/gi;
 
 const STRONG = 1;
 const WEAK = 2;
@@ -349,8 +350,7 @@ function isNameWord(t: Token): boolean {
   return t.kind === STRONG || t.kind === WEAK || t.kind === INITIAL || t.kind === UNKNOWN;
 }
 
-const ENGLISH_HINT =
-  /(?<![\p{L}])(?:the|and|is|are|was|to|of|for|with|you|my|your|this|that|have|has|it|on|at|be|will|can|not)(?![\p{L}])/giu;
+const ENGLISH_HINT = /\b(?:the|and|is|are|was|to|of|for|with|you|my|your|this|that|have|has|it|on|at|be|will|can|not)\b/gi;
 
 /** Cheap, lazy guesses at the language of a text (two function words are enough). */
 class LanguageHints {
@@ -425,7 +425,7 @@ export class PersonRecognizer implements Recognizer {
   }
 
   analyze(text: string, env: ScanEnv, out: Span[]): void {
-    if (env.features & F_UPPER) this.capitalised(text, out);
+    if (env.features & F_UPPER) this.capitalised(text, out, env.minScore ?? 0);
     // Lower-case names after an introducer come from texts written in lower case: a text that
     // starts with a capital writes names with capitals too (and the main path finds them).
     if ((!(env.features & F_UPPER) || startsLower(text)) && INTRO_GATE.test(text)) this.introduced(text, out);
@@ -593,7 +593,7 @@ export class PersonRecognizer implements Recognizer {
     return interesting;
   }
 
-  private capitalised(text: string, out: Span[]): void {
+  private capitalised(text: string, out: Span[], minScore: number): void {
     // Nothing but sentence starters, stop words and acronyms: no name can start here.
     if (!this.tokenize(text)) return;
     const tokens = this.pool;
@@ -691,8 +691,10 @@ export class PersonRecognizer implements Recognizer {
         r.score = 0.6;
       }
     }
+    // The scanner drops spans below its threshold anyway: do not allocate them.
+    const min = Math.max(minScore, Number.MIN_VALUE);
     for (const r of runs) {
-      if (r.score > 0)
+      if (r.score >= min)
         out.push({ entity: 'PERSON', start: r.start, end: r.end, score: Math.min(1, r.score), recognizer: 'person/lexicon' });
     }
   }
