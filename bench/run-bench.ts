@@ -13,12 +13,13 @@
  *   duckdb 1t/2t   a DuckDB SQL job: 8 PII columns → truncated sha256, emails and digit runs
  *                  replaced in notes, CSV out, at 1 and 2 threads
  *
- * and the size of each Lambda handler bundle (esbuild, minified ESM, @aws-sdk/* external). Prints
+ * and the size of each Lambda handler bundle (the CDK's esbuild options, lib/constructs/lambda-bundling.ts). Prints
  * a table and writes it as JSON.
  *
  *   npm run bench                          sizes 100 MB and 1 GB
  *   BENCH_SIZES=100 npm run bench          quick run
  *   npm run bench -- --sizes 100,1000 --out results.json
+ *   npm run bench -- --bundles-only        only the Lambda bundle sizes
  * Env: BENCH_DIR (keep generated files there and reuse them), BENCH_CUSTOMERS (pool, default 200000).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -27,12 +28,12 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
+import { LAMBDA_BUNDLE_LIMIT_BYTES, LAMBDA_ESBUILD_OPTIONS } from '../lib/constructs/lambda-bundling.ts';
 import { generateCsv } from './generate-csv.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HANDLERS = join(ROOT, 'functions', 'handlers');
-const LAMBDA_LIMIT_KB = 2048;
 
 interface Flags {
   sizes: number[];
@@ -164,28 +165,46 @@ async function measureSize(sizeMb: number, dir: string): Promise<Row[]> {
   return rows;
 }
 
-async function bundles(): Promise<{ handler: string; kb: number; withinTarget: boolean }[]> {
-  const out: { handler: string; kb: number; withinTarget: boolean }[] = [];
+async function bundles(): Promise<{ handler: string; kb: number; withinTarget: boolean; largest: string[] }[]> {
+  const out: { handler: string; kb: number; withinTarget: boolean; largest: string[] }[] = [];
   for (const f of (await readdir(HANDLERS)).sort()) {
     if (!f.endsWith('.ts')) continue;
     const src = await readFile(join(HANDLERS, f), 'utf8');
     if (!/export (const|async function|function) handler\b/.test(src)) continue;
+    // The very options the CDK constructs bundle with (lib/constructs/lambda-bundling.ts).
     const r = await build({
+      ...LAMBDA_ESBUILD_OPTIONS,
+      mainFields: [...LAMBDA_ESBUILD_OPTIONS.mainFields],
+      external: [...LAMBDA_ESBUILD_OPTIONS.external],
       entryPoints: [join(HANDLERS, f)],
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      mainFields: ['module', 'main'],
-      external: ['@aws-sdk/*'],
       write: false,
+      metafile: true,
       logLevel: 'silent',
     });
-    const kb = Math.round((r.outputFiles[0]?.contents.length ?? 0) / 1024);
-    out.push({ handler: f.replace(/\.ts$/, ''), kb, withinTarget: kb <= LAMBDA_LIMIT_KB });
+    const bytes = r.outputFiles[0]?.contents.length ?? 0;
+    out.push({
+      handler: f.replace(/\.ts$/, ''),
+      kb: Math.round(bytes / 1024),
+      withinTarget: bytes <= LAMBDA_BUNDLE_LIMIT_BYTES,
+      largest: largestInputs(r.metafile),
+    });
   }
   return out;
+}
+
+/** The biggest contributors to a bundle, by package (node_modules) or source folder, in KB. */
+function largestInputs(meta: Metafile, n = 4): string[] {
+  const by = new Map<string, number>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? dirname(path);
+      by.set(pkg, (by.get(pkg) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...by]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([k, v]) => `${k} ${Math.round(v / 1024)}`);
 }
 
 function round(x: number, d: number): number {
@@ -239,7 +258,20 @@ function targets(rows: Row[]): string[] {
   return lines;
 }
 
+function printBundles(lambda: Awaited<ReturnType<typeof bundles>>): void {
+  console.log(
+    `Lambda bundles (the CDK's esbuild options: minified ESM, keepNames, @aws-sdk/* external; target ≤ ${LAMBDA_BUNDLE_LIMIT_BYTES / 1024} KB):`,
+  );
+  for (const b of lambda) {
+    console.log(
+      `  ${b.handler.padEnd(24)} ${String(b.kb).padStart(6)} KB  ${b.withinTarget ? 'ok  ' : 'OVER'}  largest KB: ${b.largest.join(', ')}`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
+  // `npm run bench -- --bundles-only`: the Lambda bundle sizes alone (a few seconds).
+  if (process.argv.includes('--bundles-only')) return printBundles(await bundles());
   const f = flags();
   const dir = process.env.BENCH_DIR ? resolve(process.env.BENCH_DIR) : await mkdtemp(join(tmpdir(), 'pp-bench-'));
   await mkdir(dir, { recursive: true });
@@ -268,8 +300,7 @@ async function main(): Promise<void> {
   console.log();
   for (const l of targets(rows)) console.log(l);
   console.log();
-  console.log(`Lambda bundles (esbuild, minified ESM, @aws-sdk/* external; target ≤ ${LAMBDA_LIMIT_KB} KB):`);
-  for (const b of lambda) console.log(`  ${b.handler.padEnd(24)} ${String(b.kb).padStart(6)} KB  ${b.withinTarget ? 'ok' : 'OVER'}`);
+  printBundles(lambda);
   await mkdir(dirname(f.out), { recursive: true });
   await writeFile(
     f.out,

@@ -11,7 +11,7 @@
  * retried with backoff; anything else fails the request.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsClients } from '../adapters/aws/aws-ports.ts';
 import { DynamoDbErasureRequests, openErasurePayload } from '../adapters/aws/dynamodb-erasure-requests.ts';
 import { PROCESSED_TAG } from '../adapters/aws/lifecycle-tags.ts';

@@ -9,10 +9,10 @@
  * removed by the merge step).
  */
 import { PrivacyPipelineError } from '../core/errors.ts';
-import { datasetFromKey, isReservedKey } from '../core/pipeline/object-keys.ts';
 import type { ChunkResult } from '../core/pipeline/chunk-types.ts';
 import { type FanOutPlan, finishIngest, planIngest } from '../core/pipeline/ingest-object.ts';
 import type { IngestInput, IngestOptions } from '../core/pipeline/ingest-types.ts';
+import { datasetFromKey, isReservedKey } from '../core/pipeline/object-keys.ts';
 import { chunkResultFromJson, chunkResultToJson, processChunk, toChunkResult } from '../core/pipeline/process-chunk.ts';
 import { errorFromWire, PERMANENT_ERROR_NAMES } from '../core/pipeline/wire-error.ts';
 import type { Ports } from '../core/ports.ts';

@@ -10,7 +10,7 @@
  * errors are reduced to their class name.
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { isTransient, PrivacyBudgetExceededError, PrivacyPipelineError, ReidentificationError, UsageError } from '../core/errors.ts';
 import type { Logger } from '../core/ports.ts';
 

@@ -8,7 +8,7 @@
  *   → 200 {"values":[{"token":…,"entity":"EMAIL_ADDRESS","value":…}]}
  */
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Ports } from '../core/ports.ts';
 import { MAX_TOKENS, reidentify } from '../core/pseudonymise/reidentify.ts';
 import { containerPorts } from './container-ports.ts';

@@ -9,7 +9,7 @@
  *   → 200 {"releaseId":…, "value":…, "ci95":[…], "budget":{"remainingEpsilon":…}, …}
  */
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { runAdhocQuery } from '../core/pipeline/adhoc-query.ts';
 import type { Ports } from '../core/ports.ts';
 import { containerPorts } from './container-ports.ts';

@@ -13,7 +13,7 @@
  * Submitting an existing request id again returns its status; a FAILED request is resubmitted.
  */
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsClients } from '../adapters/aws/aws-ports.ts';
 import { DynamoDbErasureRequests, sealErasurePayload } from '../adapters/aws/dynamodb-erasure-requests.ts';
 import { UsageError } from '../core/errors.ts';

@@ -12,6 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LINEAGE_TABLE } from '../../functions/adapters/aws/table-layout.ts';
 import type { DataBuckets } from './data-buckets.ts';
+import { nodejsBundling } from './pipeline-function.ts';
 import type { PipelineTables } from './pipeline-tables.ts';
 import type { PrivacyKeys } from './privacy-keys.ts';
 
@@ -152,19 +153,8 @@ export class IngestPipeline extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // Some dependencies still call require(); ESM bundles need it defined.
-        banner: "import { createRequire as __ppCreateRequire } from 'node:module'; const require = __ppCreateRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
-        minify: true,
-        // Error class names are what logs report; minification would mangle them.
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-      },
+      // The same bundling as every handler (and as `npm run bench` measures).
+      bundling: nodejsBundling(),
     });
     // The event source mapping checks the role's SQS permissions when it is created.
     this.processUpload.node.addDependency(policy);

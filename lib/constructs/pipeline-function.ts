@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { DataBuckets } from './data-buckets.ts';
+import { LAMBDA_ESBUILD_OPTIONS } from './lambda-bundling.ts';
 import type { PipelineTables } from './pipeline-tables.ts';
 import type { PrivacyKeys } from './privacy-keys.ts';
 
@@ -39,6 +40,25 @@ export interface PipelineFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /** Errors and throttles of the function notify this topic. */
   readonly alarmTopic: sns.ITopic;
+}
+
+/**
+ * NodejsFunction bundling of every handler: LAMBDA_ESBUILD_OPTIONS (which `npm run bench`
+ * measures), plus a source map without sources for stack traces.
+ */
+export function nodejsBundling(): nodejs.BundlingOptions {
+  const o = LAMBDA_ESBUILD_OPTIONS;
+  return {
+    format: nodejs.OutputFormat.ESM, // o.format
+    target: o.target,
+    mainFields: [...o.mainFields],
+    banner: o.banner.js,
+    externalModules: [...o.external],
+    minify: o.minify,
+    keepNames: o.keepNames,
+    sourceMap: true,
+    sourcesContent: false,
+  };
 }
 
 /**
@@ -105,17 +125,7 @@ export class PipelineFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: 'PrivacyPipeline',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire as __ppCreateRequire } from 'node:module'; const require = __ppCreateRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
-        minify: true,
-        keepNames: true,
-        sourceMap: true,
-        sourcesContent: false,
-      },
+      bundling: nodejsBundling(),
     });
     this.function.node.addDependency(this.policy);
 

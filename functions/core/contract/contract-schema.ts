@@ -2,7 +2,7 @@
  * The dataset contract: what a dataset's files must look like and how its columns are treated.
  * One zod schema is the source of truth; `contractJsonSchema()` exports it for editors.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ENTITY_TYPES = [
   'EMAIL_ADDRESS', 'PHONE_NUMBER', 'CREDIT_CARD', 'IBAN_CODE', 'US_SSN', 'IP_ADDRESS', 'MAC_ADDRESS', 'URL',
