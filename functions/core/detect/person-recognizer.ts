@@ -672,7 +672,7 @@ export class PersonRecognizer implements Recognizer {
         isNameWord(tokens[s0 + 2] as Token)
       )
         s0++;
-      const run = this.scoreRun(text, tokens, s0, j, titled, lang);
+      const run = this.scoreRun(text, tokens, s0, j, titled, lang, minScore);
       if (run) runs.push(run);
       i = j + 1;
     }
@@ -699,7 +699,15 @@ export class PersonRecognizer implements Recognizer {
     }
   }
 
-  private scoreRun(text: string, tokens: Token[], i: number, j: number, titled: boolean, lang: LanguageHints): Run | undefined {
+  private scoreRun(
+    text: string,
+    tokens: Token[],
+    i: number,
+    j: number,
+    titled: boolean,
+    lang: LanguageHints,
+    minScore: number,
+  ): Run | undefined {
     let strong = 0;
     let weak = 0;
     let initials = 0;
@@ -780,54 +788,61 @@ export class PersonRecognizer implements Recognizer {
     }
     if (lastInfo & W_DIRECTION) return undefined;
     const sentenceStart = PREV.sentenceStart;
+    const words = len - initials;
+    if (w1 & W_DET && !strongCue && strong === 0 && !(initials > 0 && words >= 2)) return undefined;
+
+    // Everything added to the base score, known before the base: the language of the text (a
+    // regex over it) is only asked when it could change whether the span clears a threshold.
+    let adj = 0;
+    if (w1 & W_DET && !strongCue && len === 1) adj -= 0.2;
+    // "in Berlin", "magazzino di Romina": after a preposition of place, a capitalised word is more likely a place.
+    if (w1 & W_PLACE_PREP && !strongCue) adj -= 0.3;
+    if (strongCue || speaker || agentCue || transcriptSpeaker) adj += 0.4;
+    else if (weakCue) adj += 0.15;
+    if (subjectCue && !(first.flags & NAME_PLACE && !(first.flags & NAME_FIRST))) adj += 0.25;
+    if (postCue) adj += 0.3;
+    if (wholeLine) adj += 0.2;
+    const cap = len > 4 ? 0.35 : 1;
+    const cueNotGerman = subjectCue || agentCue;
 
     let score: number;
-    const words = len - initials;
     if (words >= 2 || (len >= 2 && strong + weak + shaped > 0)) {
       if (strong > 0) score = 0.85;
       // "Tom I. Holzman", "Mijail C Adomo": words around a middle initial.
       else if (initials > 0 && words >= 2 && first.kind !== INITIAL) score = 0.7;
       // A first name then a capitalised word ("Harry Sheppard").
       else if (first.kind === WEAK && first.flags & NAME_FIRST && (!(first.flags & NAME_PLACE) || (len === 2 && shaped > 0))) score = 0.65;
-      // "Lennie King": an unknown word, then a surname of the lexicon.
-      else if (
-        len === 2 &&
-        first.kind === UNKNOWN &&
-        last.kind === WEAK &&
-        last.flags & NAME_LAST &&
-        !(last.flags & NAME_PLACE) &&
-        lang.english()
-      )
-        score = 0.55;
+      // "Lennie King": an unknown word, then a surname of the lexicon (in English text).
+      else if (len === 2 && first.kind === UNKNOWN && last.kind === WEAK && last.flags & NAME_LAST && !(last.flags & NAME_PLACE))
+        score = same(0.55, 0.45, adj, cap, minScore) || !lang.english() ? 0.45 : 0.55;
       else if (weak > 0) score = 0.45;
       // Two or three capitalised words the lexicon does not know: a proper noun, in English text usually a person.
-      else score = (sentenceStart ? 0.35 : lang.english() ? 0.5 : 0.4) + (shaped > 0 ? 0.15 : 0);
-      if (len > 4) score = Math.min(score, 0.35);
+      else {
+        const sh = shaped > 0 ? 0.15 : 0;
+        score = sentenceStart ? 0.35 + sh : same(0.5 + sh, 0.4 + sh, adj, cap, minScore) || !lang.english() ? 0.4 + sh : 0.5 + sh;
+      }
+      score = Math.min(score, cap);
     } else {
       const t = initials > 0 ? (tokens[i + (first.kind === INITIAL ? 1 : 0)] as Token) : first;
       if (t.kind === STRONG) {
         // At the start of a sentence in another language, a word of that language ("Vive en...") is doubtful.
-        score = sentenceStart ? (t.flags & NAME_FOREIGN_WORD && !lang.english() ? 0.45 : 0.6) : 0.7;
+        score = sentenceStart
+          ? t.flags & NAME_FOREIGN_WORD && (same(0.6, 0.45, adj, cap, minScore) || !lang.english())
+            ? 0.45
+            : 0.6
+          : 0.7;
       } else if (t.kind === WEAK) {
         // London, Madrid, Florence: a place before a name unless a cue says otherwise.
         if (t.flags & NAME_PLACE) score = sentenceStart ? 0.2 : 0.35;
-        else score = sentenceStart || (lang.german() && !subjectCue && !agentCue) ? 0.3 : 0.45;
-      } else if (t.shape > 0) score = sentenceStart || (lang.german() && !subjectCue && !agentCue) ? 0.3 : 0.45;
+        else score = sentenceStart || (!cueNotGerman && (same(0.45, 0.3, adj, cap, minScore) || lang.german())) ? 0.3 : 0.45;
+      } else if (t.shape > 0)
+        score = sentenceStart || (!cueNotGerman && (same(0.45, 0.3, adj, cap, minScore) || lang.german())) ? 0.3 : 0.45;
       // In English text, a capitalised word that is neither in the dictionary nor a known name is
       // more often a name, even at the start of a sentence.
-      else score = sentenceStart ? (lang.english() ? 0.2 : 0.15) : lang.german() && !subjectCue && !agentCue ? 0.1 : 0.3;
+      else if (sentenceStart) score = same(0.2, 0.15, adj, cap, minScore) || !lang.english() ? 0.15 : 0.2;
+      else score = !cueNotGerman && (same(0.3, 0.1, adj, cap, minScore) || lang.german()) ? 0.1 : 0.3;
     }
-    if (w1 & W_DET && !strongCue) {
-      if (strong === 0 && !(initials > 0 && words >= 2)) return undefined;
-      if (len === 1) score -= 0.2;
-    }
-    // "in Berlin", "magazzino di Romina": after a preposition of place, a capitalised word is more likely a place.
-    if (w1 & W_PLACE_PREP && !strongCue) score -= 0.3;
-    if (strongCue || speaker || agentCue || transcriptSpeaker) score += 0.4;
-    else if (weakCue) score += 0.15;
-    if (subjectCue && !(first.flags & NAME_PLACE && !(first.flags & NAME_FIRST))) score += 0.25;
-    if (postCue) score += 0.3;
-    if (wholeLine) score += 0.2;
+    score += adj;
     return { start: first.start, end: last.end, score };
   }
 
@@ -905,6 +920,17 @@ function isWhite(c: number): boolean {
 function isBlank(text: string, s: number, e: number): boolean {
   for (let k = s; k < e; k++) if (!isWhite(text.charCodeAt(k))) return false;
   return true;
+}
+
+/**
+ * Two base scores lead to the same outcome once `adj` is added: both below the scanner's
+ * threshold, on the same side of the list rule's 0.1 and of 0. Then the cheaper one is taken and
+ * the language of the text (a regex over it) need not be asked.
+ */
+function same(a: number, b: number, adj: number, cap: number, minScore: number): boolean {
+  const fa = Math.min(a, cap) + adj;
+  const fb = Math.min(b, cap) + adj;
+  return fa < minScore && fb < minScore && fa >= 0.1 === fb >= 0.1 && fa > 0 === fb > 0;
 }
 
 /** The word right before `pos` (one space or tab apart) is a number or a code with digits. */
