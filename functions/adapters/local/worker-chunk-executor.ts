@@ -7,6 +7,9 @@
  * already (it sampled and planned the file), so N slots cost N - 1 worker start-ups and N - 1
  * cold caches instead of N. Measured on the 100 MB bench file with 2 slots: +18% CPU over one
  * pass with two workers, which capped the speed-up at about 1.45x (bench/run-bench.ts).
+ * A chunk goes to an idle worker first and to this thread only when every worker is busy, and
+ * the caller keeps this thread's slot free while it scans the file (`inThreadSlots`), so the
+ * scan that feeds the workers never waits behind a chunk on the same thread.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -31,6 +34,7 @@ interface PoolWorker {
 
 export class WorkerChunkExecutor implements ChunkExecutor {
   readonly concurrency: number;
+  readonly inThreadSlots: number;
   private pool: PoolWorker[] | undefined;
   private readonly queue: Pending[] = [];
   private nextId = 1;
@@ -46,6 +50,7 @@ export class WorkerChunkExecutor implements ChunkExecutor {
     this.concurrency = opts.workers;
     this.local = opts.inThread ? inProcessExecutor(opts.inThread, 1) : undefined;
     this.poolSize = opts.workers - (this.local ? 1 : 0);
+    this.inThreadSlots = this.local ? 1 : 0;
   }
 
   /** A worker count that fits the machine: one per available core. */
@@ -59,8 +64,9 @@ export class WorkerChunkExecutor implements ChunkExecutor {
   }
 
   run(setup: RunSetup, chunk: ChunkSpec): Promise<ChunkResult> {
-    // The caller keeps at most `concurrency` chunks in flight: a free slot exists.
-    if (this.local && (!this.localBusy || this.poolSize === 0)) {
+    // The caller keeps at most `concurrency` chunks in flight: a free slot exists. A worker
+    // first: this thread also serves the workers' messages and the caller's own work.
+    if (this.local && (!this.localBusy || this.poolSize === 0) && !this.workerIdle()) {
       this.localBusy = true;
       return this.local.run(setup, chunk).finally(() => {
         this.localBusy = false;
@@ -70,6 +76,13 @@ export class WorkerChunkExecutor implements ChunkExecutor {
       this.queue.push({ id: this.nextId++, setup, chunk, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Whether a worker would take a chunk now (one still starting counts: its chunk waits in its inbox). */
+  private workerIdle(): boolean {
+    const workers = this.pool?.length ?? this.poolSize;
+    const busy = (this.pool?.filter((p) => p.job !== undefined).length ?? 0) + this.queue.length;
+    return busy < workers;
   }
 
   async close(): Promise<void> {

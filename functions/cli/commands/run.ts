@@ -15,7 +15,7 @@ import { isValidDatasetName } from '../../core/pipeline/object-keys.ts';
 import { parsePolicy } from '../../core/pseudonymise/policy.ts';
 import type { CliContext } from '../cli-context.ts';
 import { renderRunSummary } from '../format-run.ts';
-import { ExitCode, EXIT } from '../main.ts';
+import { EXIT, ExitCode } from '../main.ts';
 
 interface RunOptions {
   dataset?: string;
@@ -44,7 +44,10 @@ export function registerRun(program: Command, ctx: CliContext): void {
       '-w, --workers <n>',
       'worker threads for large files: chunks at record boundaries, one curated part per chunk (default 1: one pass)',
     )
-    .option('--chunk-size <size>', 'target chunk size with --workers, e.g. 32MiB (default: about 4 chunks per worker, 4-64 MiB)')
+    .option(
+      '--chunk-size <size>',
+      'chunk size with --workers, e.g. 32MiB (default: a share of what is left, 2-64 MiB, so workers finish together)',
+    )
     .addHelpText('after', '\nExit codes: 0 all published, 1 a file or some rows were quarantined, 2 usage error.')
     .action(async (files: string[], opts: RunOptions, cmd: Command) => {
       const home = cmd.optsWithGlobals().home as string | undefined;

@@ -39,19 +39,35 @@ export interface TextPlanSummary {
   readonly sha256: string;
 }
 
+const MiB = 1024 * 1024;
+
 /** Chunk size for a file of `size` bytes on `concurrency` workers: about 4 chunks per worker, 4-64 MiB each. */
 export function targetChunkBytes(size: number, concurrency: number): number {
-  const MiB = 1024 * 1024;
   return Math.max(4 * MiB, Math.min(64 * MiB, Math.ceil(size / Math.max(1, concurrency * 4))));
+}
+
+/** A chunk size that depends on where the chunk starts (see guidedChunkBytes). */
+export type ChunkSizer = (chunkStart: number) => number;
+
+/**
+ * Guided chunk sizes for `concurrency` slots that take the next chunk when they are free: each
+ * chunk is a share of what is left (half of it spread over the slots), within 2-64 MiB. Early
+ * chunks are large (few parts, little per-chunk work); the last ones are small, so the slots
+ * finish close together instead of one slot running a whole large chunk while the others idle.
+ */
+export function guidedChunkBytes(size: number, concurrency: number): ChunkSizer {
+  const slots = Math.max(1, concurrency);
+  return (start) => Math.max(2 * MiB, Math.min(64 * MiB, Math.ceil((size - start) / (2 * slots))));
 }
 
 /**
  * Scans a CSV body and calls `onChunk` for each chunk as soon as its end is known (so workers can
  * start while the scan goes on). `delimiter` must be the one the decoder sniffed from the header.
+ * `targetBytes` is a fixed chunk size or a function of the chunk's start (guidedChunkBytes).
  */
 export async function planCsvChunks(
   body: AsyncIterable<Uint8Array>,
-  opts: { delimiter: string; targetBytes: number; onChunk: OnChunk },
+  opts: { delimiter: string; targetBytes: number | ChunkSizer; onChunk: OnChunk },
 ): Promise<TextPlanSummary> {
   const D = opts.delimiter.charCodeAt(0);
   const scanner = new CsvBoundaryScanner(D);
@@ -68,7 +84,7 @@ export async function planCsvChunks(
 /** Scans a JSON Lines body: records are lines; blank lines (whitespace only) are not rows. */
 export async function planJsonlChunks(
   body: AsyncIterable<Uint8Array>,
-  opts: { targetBytes: number; onChunk: OnChunk },
+  opts: { targetBytes: number | ChunkSizer; onChunk: OnChunk },
 ): Promise<TextPlanSummary> {
   const scanner = new LineScanner();
   return scanText(
@@ -90,7 +106,7 @@ interface RecordSink {
 
 async function scanText(
   body: AsyncIterable<Uint8Array>,
-  targetBytes: number,
+  targetBytes: number | ChunkSizer,
   onChunk: OnChunk,
   scan: (block: Uint8Array, base: number, sink: RecordSink) => void,
   end: () => { openRecord: boolean; extraRecord: boolean },
@@ -104,9 +120,14 @@ async function scanText(
   let chunkFirstRow = 1;
   let rowsBefore = 0; // data rows before the current chunk
   let index = 0;
+  const sizeAt: ChunkSizer = typeof targetBytes === 'number' ? () => targetBytes : targetBytes;
+  let target = Number.POSITIVE_INFINITY; // of the current chunk, set once the header is known
   const ready: ChunkSpec[] = [];
   // CSV: the first record is the header. JSON Lines has none.
-  if (!isCsv) headerEnd = 0;
+  if (!isCsv) {
+    headerEnd = 0;
+    target = sizeAt(0);
+  }
   const sink: RecordSink = {
     start() {
       records++;
@@ -115,14 +136,16 @@ async function scanText(
       if (headerEnd < 0) {
         headerEnd = next;
         chunkStart = next;
+        target = sizeAt(chunkStart);
         return;
       }
-      if (next - chunkStart >= targetBytes) {
+      if (next - chunkStart >= target) {
         const dataRows = records - (isCsv ? 1 : 0);
         ready.push({ index: index++, start: chunkStart, end: next, firstRow: chunkFirstRow, rows: dataRows - rowsBefore });
         rowsBefore = dataRows;
         chunkFirstRow = dataRows + 1;
         chunkStart = next;
+        target = sizeAt(chunkStart);
       }
     },
   };

@@ -87,6 +87,12 @@ export interface ChunkResult {
 export interface ChunkExecutor {
   /** How many chunks may run at the same time. */
   readonly concurrency: number;
+  /**
+   * How many of the `concurrency` slots run on the caller's own thread. The caller keeps them
+   * free while it still scans the input for chunk boundaries: a chunk on the same thread would
+   * slow the scan down, and with it the start of every other slot. @default 0
+   */
+  readonly inThreadSlots?: number;
   run(setup: RunSetup, chunk: ChunkSpec): Promise<ChunkResult>;
   /** Releases workers; called once the run is over. */
   close?(): Promise<void>;

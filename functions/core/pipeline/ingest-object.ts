@@ -44,7 +44,7 @@ import type { Ports, SecretKey } from '../ports.ts';
 import { DEFAULT_POLICY, type Policy, policyHash } from '../pseudonymise/policy.ts';
 import { detectDrift } from '../quality/drift.ts';
 import type { ColumnDecision, KeyRef, Row } from '../types.ts';
-import { planCsvChunks, planJsonlChunks, planParquetChunks, targetChunkBytes } from './chunk-planner.ts';
+import { type ChunkSizer, guidedChunkBytes, planCsvChunks, planJsonlChunks, planParquetChunks, targetChunkBytes } from './chunk-planner.ts';
 import { type ChunkExecutor, type ChunkResult, type ChunkSpec, REPORT_ISSUE_LIMIT, type RunSetup } from './chunk-types.ts';
 import { digesting, sha256Hex } from './digest.ts';
 import { failClosed } from './fail-closed.ts';
@@ -667,7 +667,7 @@ class IngestRun {
   }
 
   /** Whether and how this file runs as parallel chunks. */
-  private parallelPlan(setup: RunSetup, table: DecodedTable): { executor: ChunkExecutor; targetBytes: number } | undefined {
+  private parallelPlan(setup: RunSetup, table: DecodedTable): { executor: ChunkExecutor; targetBytes: number | ChunkSizer } | undefined {
     const par = this.options.parallel;
     if (!par || par.executor.concurrency < 1) return undefined;
     // A gzip stream cannot be split; uniqueness spans the whole file (one pass keeps the set).
@@ -677,61 +677,92 @@ class IngestRun {
     if (setup.format.format === 'parquet') {
       return planParquetChunks(table.rowGroups ?? [], targetBytes).length > 1 ? { executor: par.executor, targetBytes } : undefined;
     }
-    return size >= (par.minBytes ?? 2 * targetBytes) ? { executor: par.executor, targetBytes } : undefined;
+    if (size < (par.minBytes ?? 2 * targetBytes)) return undefined;
+    // Without a chosen size, chunks shrink towards the end of the file so the slots finish together.
+    return { executor: par.executor, targetBytes: par.targetChunkBytes ?? guidedChunkBytes(size, par.executor.concurrency) };
   }
 
   /**
    * Plans the chunks while dispatching them to the executor (workers start while the scan goes
-   * on) and merges their results. On any failure, every chunk's output is removed before the
-   * error is rethrown (a ChunkBoundaryError first, so the caller can fall back).
+   * on) and merges their results. The scan never waits for a free slot: found chunks queue (a
+   * few numbers each) and go to the next free slot, so the plan of a whole file takes one quick
+   * read and every slot always has a chunk ready. Slots on this thread (`inThreadSlots`) join
+   * once the scan is over; sharing the thread with a chunk slowed the scan down to the chunk's
+   * pace and kept the workers waiting for their next chunk. On any failure, every chunk's
+   * output is removed before the error is rethrown (a ChunkBoundaryError first, so the caller
+   * can fall back).
    */
   private async runChunks(
     base: RunSetup,
     keys: RunKeys,
     table: DecodedTable,
-    parallel: { executor: ChunkExecutor; targetBytes: number },
+    parallel: { executor: ChunkExecutor; targetBytes: number | ChunkSizer },
   ): Promise<MergedChunks> {
     const { ports } = this;
     const { executor, targetBytes } = parallel;
-    const results: Promise<ChunkResult>[] = [];
-    const inFlight = new Set<Promise<void>>();
+    const started: Promise<ChunkResult>[] = [];
+    const queue: ChunkSpec[] = [];
+    let inFlight = 0;
+    let planning = true;
     let failed = false;
     let setup: RunSetup | undefined;
     let bytesDone = 0;
-    const dispatch = async (chunk: ChunkSpec, headerEnd: number): Promise<void> => {
-      setup ??= { ...base, headerEnd, chunked: true };
-      while (inFlight.size >= executor.concurrency && !failed) await Promise.race(inFlight);
+    let drained: (() => void) | undefined;
+    const slots = () => (planning ? Math.max(1, executor.concurrency - (executor.inThreadSlots ?? 0)) : executor.concurrency);
+    const pump = (): void => {
+      while (!failed && inFlight < slots()) {
+        const chunk = queue.shift();
+        if (!chunk) break;
+        inFlight++;
+        const run = executor.run(setup ?? base, chunk);
+        started.push(run);
+        run
+          .then(
+            () => {
+              bytesDone += chunk.end - chunk.start;
+              if (base.format.format !== 'parquet') this.options.onProgress?.(bytesDone);
+            },
+            () => {
+              failed = true;
+            },
+          )
+          .finally(() => {
+            inFlight--;
+            pump();
+            if (!planning && inFlight === 0 && (failed || queue.length === 0)) drained?.();
+          });
+      }
+    };
+    const found = (chunk: ChunkSpec, headerEnd: number): void => {
       if (failed) throw STOP_PLANNING;
-      const run = executor.run(setup, chunk);
-      results[chunk.index] = run;
-      const tracked: Promise<void> = run.then(
-        () => {
-          bytesDone += chunk.end - chunk.start;
-          if (base.format.format !== 'parquet') this.options.onProgress?.(bytesDone);
-        },
-        () => {
-          failed = true;
-        },
-      );
-      inFlight.add(tracked);
-      void tracked.finally(() => inFlight.delete(tracked));
+      setup ??= { ...base, headerEnd, chunked: true };
+      queue.push(chunk);
+      pump();
     };
     let planError: unknown;
     try {
       if (base.format.format === 'parquet') {
-        for (const chunk of planParquetChunks(table.rowGroups ?? [], targetBytes)) await dispatch(chunk, 0);
+        const groups = planParquetChunks(table.rowGroups ?? [], typeof targetBytes === 'number' ? targetBytes : targetBytes(0));
+        for (const chunk of groups) found(chunk, 0);
       } else {
         const { body } = await ports.objects.get('ingest', base.input.key, this.versionOpt());
         const plan =
           base.format.format === 'csv'
-            ? await planCsvChunks(body, { delimiter: base.format.delimiter, targetBytes, onChunk: dispatch })
-            : await planJsonlChunks(body, { targetBytes, onChunk: dispatch });
+            ? await planCsvChunks(body, { delimiter: base.format.delimiter, targetBytes, onChunk: found })
+            : await planJsonlChunks(body, { targetBytes, onChunk: found });
         this.inputDigest = { size: plan.size, sha256: plan.sha256 };
       }
     } catch (err) {
       if (err !== STOP_PLANNING) planError = err;
     }
-    const settled = await Promise.allSettled(results);
+    if (planError !== undefined) failed = true;
+    const allDone = new Promise<void>((resolve) => {
+      drained = resolve;
+    });
+    planning = false;
+    pump();
+    if (inFlight > 0) await allDone;
+    const settled = await Promise.allSettled(started);
     const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
     if (planError !== undefined || errors.length > 0) {
       const written = settled.flatMap((s) =>
@@ -740,7 +771,7 @@ class IngestRun {
       await discardOutputs(ports, written);
       throw errors.find((e) => e instanceof ChunkBoundaryError) ?? planError ?? errors[0];
     }
-    const done = settled.map((s) => (s as PromiseFulfilledResult<ChunkResult>).value);
+    const done = settled.map((s) => (s as PromiseFulfilledResult<ChunkResult>).value).sort((a, b) => a.index - b.index);
     this.chunks = done.map((r) => ({ index: r.index, rows: r.rowsIn }));
     return mergeChunks(setup ?? base, keys.hmacKey, done);
   }

@@ -50,8 +50,9 @@ export interface IngestOptions {
   /**
    * Parallel chunks: files of at least `minBytes` (default twice the chunk size) that can be
    * split (CSV and JSON Lines without gzip, Parquet with several row groups, contracts without
-   * `unique` columns) are cut into chunks of about `targetChunkBytes` (default: about four per
-   * worker, 4-64 MiB) and run on `executor`.
+   * `unique` columns) are cut into chunks of about `targetChunkBytes` (default: shrinking shares
+   * of what is left, 2-64 MiB, see guidedChunkBytes; Parquet about four per worker) and run on
+   * `executor`.
    */
   readonly parallel?: { readonly executor: ChunkExecutor; readonly targetChunkBytes?: number; readonly minBytes?: number };
 }

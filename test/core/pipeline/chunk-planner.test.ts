@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTable } from '../../../functions/core/codecs/decode-table.ts';
-import { planCsvChunks, planJsonlChunks, planParquetChunks, targetChunkBytes } from '../../../functions/core/pipeline/chunk-planner.ts';
+import {
+  type ChunkSizer,
+  guidedChunkBytes,
+  planCsvChunks,
+  planJsonlChunks,
+  planParquetChunks,
+  targetChunkBytes,
+} from '../../../functions/core/pipeline/chunk-planner.ts';
 import type { ChunkSpec } from '../../../functions/core/pipeline/chunk-types.ts';
 import type { Row } from '../../../functions/core/types.ts';
 
@@ -10,7 +17,10 @@ async function* blocks(bytes: Uint8Array, block: number): AsyncGenerator<Uint8Ar
   for (let i = 0; i < bytes.length; i += block) yield bytes.subarray(i, Math.min(bytes.length, i + block));
 }
 
-async function plan(text: string | Uint8Array, opts: { target: number; block?: number; format?: 'csv' | 'jsonl'; delimiter?: string }) {
+async function plan(
+  text: string | Uint8Array,
+  opts: { target: number | ChunkSizer; block?: number; format?: 'csv' | 'jsonl'; delimiter?: string },
+) {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   const chunks: ChunkSpec[] = [];
   let headerEnd = 0;
@@ -34,7 +44,7 @@ async function rowsOf(body: Uint8Array, opts: Parameters<typeof decodeTable>[1])
 }
 
 /** Decodes every chunk the way a worker does and checks the rows equal one sequential decode. */
-async function expectChunksEqualWhole(text: string, opts: { target: number; block?: number; format?: 'csv' | 'jsonl' }) {
+async function expectChunksEqualWhole(text: string, opts: { target: number | ChunkSizer; block?: number; format?: 'csv' | 'jsonl' }) {
   const { chunks, summary, headerEnd, bytes } = await plan(text, opts);
   const format = opts.format ?? 'csv';
   const whole = await rowsOf(bytes, { fileName: `x.${format}`, format });
@@ -177,5 +187,41 @@ describe('chunk planner: Parquet and sizing', () => {
     expect(targetChunkBytes(100 * MiB, 2)).toBe(12.5 * MiB);
     expect(targetChunkBytes(10 * MiB, 2)).toBe(4 * MiB);
     expect(targetChunkBytes(10_000 * MiB, 2)).toBe(64 * MiB);
+  });
+
+  it('guided sizes: a share of what is left, shrinking towards the end, within 2-64 MiB', () => {
+    const MiB = 1024 * 1024;
+    const size = 100 * MiB;
+    const sizer = guidedChunkBytes(size, 2);
+    expect(sizer(0)).toBe(25 * MiB);
+    expect(sizer(50 * MiB)).toBe(12.5 * MiB);
+    expect(sizer(size - 1)).toBe(2 * MiB); // near misses of the floor and the ceiling
+    expect(sizer(size - 8 * MiB - 4)).toBe(2 * MiB + 1);
+    expect(guidedChunkBytes(10_000 * MiB, 2)(0)).toBe(64 * MiB);
+    expect(guidedChunkBytes(size, 0)(0)).toBe(50 * MiB); // no slots counts as one
+    // Laid end to end: every chunk no larger than the one before, the last ones at the floor.
+    const sizes: number[] = [];
+    for (let at = 0; at < size; at += sizes[sizes.length - 1] as number) sizes.push(sizer(at));
+    expect(sizes.every((s, i) => i === 0 || s <= (sizes[i - 1] as number))).toBe(true);
+    expect(sizes.at(-1)).toBe(2 * MiB);
+    expect(sizes.length).toBeGreaterThan(8);
+    expect(sizes.length).toBeLessThan(20);
+  });
+
+  it('a size that depends on the chunk start: each chunk reaches the size asked at its start, same rows as one pass', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => `${i},name ${i},"note\n${i}"`).join('\n');
+    const text = `${HEADER}${rows}\n`;
+    const total = Buffer.byteLength(text);
+    const sizer: ChunkSizer = (start) => Math.max(40, Math.ceil((total - start) / 4));
+    for (const block of [7, 1 << 20]) {
+      const chunks = await expectChunksEqualWhole(text, { target: sizer, block });
+      for (const c of chunks.slice(0, -1)) expect(c.end - c.start).toBeGreaterThanOrEqual(sizer(c.start));
+      expect(chunks.length).toBeGreaterThan(5);
+    }
+    const jsonl = Array.from({ length: 100 }, (_, i) => `{"a":${i}}`).join('\n');
+    const j = await expectChunksEqualWhole(jsonl, { target: (start) => (start < 200 ? 100 : 1_000_000), format: 'jsonl' });
+    // Two chunks of at least 100 bytes (started before 200), then the rest in one.
+    expect(j).toHaveLength(3);
+    expect(j.map((c) => c.end - c.start).slice(0, 2)).toEqual([107, 108]);
   });
 });

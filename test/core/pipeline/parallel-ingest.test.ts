@@ -121,6 +121,48 @@ describe('parallel runs give the same output as one pass', () => {
     expect(par.outputs.filter((o) => o.role === 'aggregates')).toHaveLength(2);
   });
 
+  it("slots on the caller's thread wait until the scan is over; the scan never waits for a slot", async () => {
+    await using home = await localHome();
+    const { ports } = home;
+    // The second read of the par/ input is the planner's scan (the first one sampled it).
+    let scanned = false;
+    let parReads = 0;
+    const get = ports.objects.get.bind(ports.objects);
+    ports.objects.get = async (bucket, key, opts) => {
+      const object = await get(bucket, key, opts);
+      if (bucket !== 'ingest' || !key.startsWith('par/') || ++parReads !== 2) return object;
+      async function* watched() {
+        yield* object.body;
+        scanned = true;
+      }
+      return { ...object, body: watched() };
+    };
+    const inner = inProcessExecutor(ports, 2);
+    let inFlight = 0;
+    const starts: { index: number; inFlight: number; scanned: boolean }[] = [];
+    const executor: ChunkExecutor = {
+      concurrency: 2,
+      inThreadSlots: 1,
+      async run(setup, chunk) {
+        inFlight++;
+        starts.push({ index: chunk.index, inFlight, scanned });
+        try {
+          return await inner.run(setup, chunk);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const { seq, par } = await both(ports, 'slots.csv', csvText(300), executor);
+    expect(par.counts).toEqual(seq.counts);
+    expect(await partRows(ports, par)).toEqual(await partRows(ports, seq));
+    // The other slot started during the scan; the second slot only after it; both were used.
+    expect(starts[0]).toEqual({ index: 0, inFlight: 1, scanned: false });
+    expect(starts.filter((s) => s.inFlight === 2).length).toBeGreaterThan(0);
+    expect(starts.filter((s) => s.inFlight === 2 && !s.scanned)).toEqual([]);
+    expect(starts.map((s) => s.index)).toEqual(par.chunks?.map((c) => c.index));
+  });
+
   it('JSON Lines', async () => {
     await using home = await localHome();
     const lines = Array.from({ length: 120 }, (_, i) =>
