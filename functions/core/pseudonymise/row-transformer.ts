@@ -72,8 +72,11 @@ export const TOKEN_CACHE_GENERATION = 16_384;
 /** Phone numbers cost a libphonenumber parse (20-40 µs) per miss: their columns keep more. */
 export const PHONE_CACHE_GENERATION = 16_384;
 
-/** Cached result of one value: the published cell and the subject token (when indexed). */
-type Cached = readonly [string | null, string | undefined];
+/**
+ * Cached result of one value: the published cell and the subject token (when indexed), or just
+ * the token when it is both (the default `token` operator on a subject column: no pair to keep).
+ */
+type Cached = string | readonly [string | null, string | undefined];
 
 /** Lookups per window of an adaptive column cache (see RegionCaches.forValue). */
 export const ADAPTIVE_WINDOW = 4096;
@@ -308,16 +311,16 @@ export function createRowTransformer(
       let hit = cache.get(piece);
       if (hit === undefined) {
         const subject = SUBJECT_ENTITIES.has(s.entity) ? subjectToken(s.entity, piece, region) : undefined;
-        hit = [
-          subject !== undefined && spanIsSubjectToken(s.entity) ? subject : (spanOp(s.entity)(piece, region) ?? `<${s.entity}>`),
-          subject,
-        ];
+        hit =
+          subject !== undefined && spanIsSubjectToken(s.entity) ? subject : [spanOp(s.entity)(piece, region) ?? `<${s.entity}>`, subject];
         cache.set(piece, hit);
       }
-      out += text.slice(pos, s.start) + hit[0];
+      const replacement = typeof hit === 'string' ? hit : hit[0];
+      const token = typeof hit === 'string' ? hit : hit[1];
+      out += text.slice(pos, s.start) + replacement;
       pos = s.end;
       spanCounts[s.entity] = (spanCounts[s.entity] ?? 0) + 1;
-      if (tokensOut && hit[1] !== undefined) tokensOut.push(hit[1]);
+      if (tokensOut && token !== undefined) tokensOut.push(token);
     }
     return out + text.slice(pos);
   };
@@ -377,12 +380,17 @@ export function createRowTransformer(
           if (cache) plan.caches?.record(hit !== undefined);
           if (hit === undefined) {
             const subject = plan.subject ? subjectToken(plan.entity, value, region) : undefined;
-            hit = [subject !== undefined && plan.opIsSubjectToken ? subject : plan.op(value, region), subject];
+            hit = subject !== undefined && plan.opIsSubjectToken ? subject : [plan.op(value, region), subject];
             if (cache) cache.set(value, hit);
             else uncached++;
           }
-          if (hit[1] !== undefined && tokensOut) tokensOut.push(hit[1]);
-          out[o++] = hit[0];
+          if (typeof hit === 'string') {
+            if (tokensOut) tokensOut.push(hit);
+            out[o++] = hit;
+          } else {
+            if (hit[1] !== undefined && tokensOut) tokensOut.push(hit[1]);
+            out[o++] = hit[0];
+          }
           cellsTransformed++;
         } catch (err) {
           if (err instanceof SanitisationError && err.context.column !== undefined) throw err;
