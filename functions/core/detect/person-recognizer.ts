@@ -114,12 +114,6 @@ const INITIAL = 4;
 const TITLE = 5;
 const NONE = 6;
 
-interface Run {
-  readonly start: number;
-  readonly end: number;
-  score: number;
-}
-
 const CAPITAL_PARTICLES = new Set([
   'Di',
   'De',
@@ -418,6 +412,9 @@ export class PersonRecognizer implements Recognizer {
   /** Tokens of the current text (reused across texts: no allocation per token). */
   private readonly pool: Token[] = [];
   private count = 0;
+  private readonly runStart: number[] = [];
+  private readonly runEnd: number[] = [];
+  private readonly runScore: number[] = [];
   private readonly lang = new LanguageHints();
 
   constructor(opts: PersonRecognizerOptions = {}) {
@@ -600,7 +597,11 @@ export class PersonRecognizer implements Recognizer {
     const n = this.count;
     const lang = this.lang;
     lang.reset(text);
-    const runs: Run[] = [];
+    // Runs of this text, in pooled arrays (start, end, score).
+    const rs = this.runStart;
+    const re = this.runEnd;
+    const sc = this.runScore;
+    let nr = 0;
 
     let i = 0;
     while (i < n) {
@@ -672,42 +673,44 @@ export class PersonRecognizer implements Recognizer {
         isNameWord(tokens[s0 + 2] as Token)
       )
         s0++;
-      const run = this.scoreRun(text, tokens, s0, j, titled, lang, minScore);
-      if (run) runs.push(run);
+      const score = this.scoreRun(text, tokens, s0, j, titled, lang, minScore);
+      if (!Number.isNaN(score)) {
+        rs[nr] = (tokens[s0] as Token).start;
+        re[nr] = (tokens[j] as Token).end;
+        sc[nr] = score;
+        nr++;
+      }
       i = j + 1;
     }
 
     // Lists of names ("Kónya, Becker and Vasquez"): a doubtful member of a list that holds a
     // sure name is a name too.
-    for (let k = 0; k < runs.length; k++) {
-      const r = runs[k] as Run;
-      if (r.score >= 0.5 || r.score < 0.1) continue;
-      const left = runs[k - 1];
-      const right = runs[k + 1];
+    for (let k = 0; k < nr; k++) {
+      const score = sc[k] as number;
+      if (score >= 0.5 || score < 0.1) continue;
       if (
-        (left && left.score >= 0.6 && LIST_GAP.test(text.slice(left.end, r.start))) ||
-        (right && right.score >= 0.6 && LIST_GAP.test(text.slice(r.end, right.start)))
+        (k > 0 && (sc[k - 1] as number) >= 0.6 && LIST_GAP.test(text.slice(re[k - 1] as number, rs[k] as number))) ||
+        (k + 1 < nr && (sc[k + 1] as number) >= 0.6 && LIST_GAP.test(text.slice(re[k] as number, rs[k + 1] as number)))
       ) {
-        r.score = 0.6;
+        sc[k] = 0.6;
       }
     }
     // The scanner drops spans below its threshold anyway: do not allocate them.
     const min = Math.max(minScore, Number.MIN_VALUE);
-    for (const r of runs) {
-      if (r.score >= min)
-        out.push({ entity: 'PERSON', start: r.start, end: r.end, score: Math.min(1, r.score), recognizer: 'person/lexicon' });
+    for (let k = 0; k < nr; k++) {
+      const score = sc[k] as number;
+      if (score >= min)
+        out.push({
+          entity: 'PERSON',
+          start: rs[k] as number,
+          end: re[k] as number,
+          score: Math.min(1, score),
+          recognizer: 'person/lexicon',
+        });
     }
   }
 
-  private scoreRun(
-    text: string,
-    tokens: Token[],
-    i: number,
-    j: number,
-    titled: boolean,
-    lang: LanguageHints,
-    minScore: number,
-  ): Run | undefined {
+  private scoreRun(text: string, tokens: Token[], i: number, j: number, titled: boolean, lang: LanguageHints, minScore: number): number {
     let strong = 0;
     let weak = 0;
     let initials = 0;
@@ -720,7 +723,7 @@ export class PersonRecognizer implements Recognizer {
       else if (t.kind === UNKNOWN && t.shape > 0) shaped++;
     }
     const len = j - i + 1;
-    if (initials === len) return undefined;
+    if (initials === len) return Number.NaN;
     const first = tokens[i] as Token;
     const last = tokens[j] as Token;
 
@@ -744,13 +747,13 @@ export class PersonRecognizer implements Recognizer {
       !strongCue &&
       (next & W_NOT_PERSON_NEXT || (wordInfo(text, NEXT.start, NEXT.end) & W_ORG && isOrgSuffix(text, NEXT.start, NEXT.end)))
     )
-      return undefined;
+      return Number.NaN;
     // A name followed by a house number is a street named after someone ("Victor Hugo 49").
     if (!strongCue && hasDigit(text, last.rawEnd, last.rawEnd + 8) && HOUSE_NUMBER_AFTER.test(text.slice(last.rawEnd, last.rawEnd + 8)))
-      return undefined;
+      return Number.NaN;
     // A stop word that is also a name ("May", "Will", "My Baby") needs a title or a sure name beside it.
     // ("Dear Fine Mai" is a name: a strong cue and a second word outweigh the stop word.)
-    if (!titled && strong === 0 && !(strongCue && len >= 2)) for (let k = i; k <= j; k++) if ((tokens[k] as Token).stop) return undefined;
+    if (!titled && strong === 0 && !(strongCue && len >= 2)) for (let k = i; k <= j; k++) if ((tokens[k] as Token).stop) return Number.NaN;
     const after = text.charCodeAt(last.rawEnd);
     // "Anna:" at the start of a line: a speaker in a transcript; "Anna, can you…": a vocative.
     const speaker =
@@ -771,25 +774,25 @@ export class PersonRecognizer implements Recognizer {
     // "Emmie Ström's Cautionary Tales": what follows a possessive name is its work, not a name.
     const afterPossessive =
       i > 0 && (tokens[i - 1] as Token).possessive && /^[ \t]{1,2}$/.test(text.slice((tokens[i - 1] as Token).rawEnd, first.start));
-    if (afterPossessive && strong === 0 && !strongCue) return undefined;
+    if (afterPossessive && strong === 0 && !strongCue) return Number.NaN;
     // "to 91365 Jeff Valleys", "HP8 3PR Ullrich Hill": a street or a town after a number or a postcode.
-    if (!strongCue && numberBefore(text, first.start)) return undefined;
+    if (!strongCue && numberBefore(text, first.start)) return Number.NaN;
     // "Elisabeth Parks", "Inna Loop St": a street named after someone.
     const lastInfo = len >= 2 ? wordInfo(text, last.start, last.end) : 0;
     const firstInfo = len >= 2 ? wordInfo(text, first.start, first.end) : 0;
-    if (lastInfo & W_STREET) return undefined;
+    if (lastInfo & W_STREET) return Number.NaN;
     // "Czech Republic", "Los Angeles": a place in the gazetteer; "North Ashton", "Bad Korinna": a place name's shape.
-    if (firstInfo & W_PLACE_HEAD && isPlaceNameAt(text, first.start, last.end)) return undefined;
-    if (!strongCue && firstInfo & W_PLACE_PREFIX) return undefined;
+    if (firstInfo & W_PLACE_HEAD && isPlaceNameAt(text, first.start, last.end)) return Number.NaN;
+    if (!strongCue && firstInfo & W_PLACE_PREFIX) return Number.NaN;
     // "South Mozell", "Bad Korinna" (the prefix is a common word, so not in the run), "Barros do Norte".
     if (!strongCue && w1 & W_PLACE_PREFIX) {
       const ws = wordStart(text, first.start);
-      if (ws >= 0 && ws < text.length && charClass(text.charCodeAt(ws)) & C_UPPER) return undefined;
+      if (ws >= 0 && ws < text.length && charClass(text.charCodeAt(ws)) & C_UPPER) return Number.NaN;
     }
-    if (lastInfo & W_DIRECTION) return undefined;
+    if (lastInfo & W_DIRECTION) return Number.NaN;
     const sentenceStart = PREV.sentenceStart;
     const words = len - initials;
-    if (w1 & W_DET && !strongCue && strong === 0 && !(initials > 0 && words >= 2)) return undefined;
+    if (w1 & W_DET && !strongCue && strong === 0 && !(initials > 0 && words >= 2)) return Number.NaN;
 
     // Everything added to the base score, known before the base: the language of the text (a
     // regex over it) is only asked when it could change whether the span clears a threshold.
@@ -843,7 +846,7 @@ export class PersonRecognizer implements Recognizer {
       else score = !cueNotGerman && (same(0.3, 0.1, adj, cap, minScore) || lang.german()) ? 0.1 : 0.3;
     }
     score += adj;
-    return { start: first.start, end: last.end, score };
+    return score;
   }
 
   private introduced(text: string, out: Span[]): void {
