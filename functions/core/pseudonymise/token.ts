@@ -5,9 +5,8 @@
  * with the same characters never share a token, and tokens of one type say nothing about another.
  */
 import { hkdfSync } from 'node:crypto';
-import { Metadata } from 'libphonenumber-js/core';
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import maxMetadata from 'libphonenumber-js/max/metadata';
+// Metadata from the same entry as the parser: one copy of the metadata in a bundle.
+import { type CountryCode, isSupportedCountry, Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import {
   deTaxIdValid,
   esNifValid,
@@ -139,7 +138,7 @@ interface CallingCodePlan {
 
 let metadataView: MetadataView | undefined;
 const metadata = (): MetadataView => {
-  metadataView ??= new Metadata(maxMetadata) as unknown as MetadataView;
+  metadataView ??= new (Metadata as unknown as new () => MetadataView)();
   return metadataView;
 };
 const callingCodePlans = new Map<string, CallingCodePlan | null>();
