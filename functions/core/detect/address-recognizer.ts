@@ -533,13 +533,21 @@ const A_NUMBER_NAME = 512;
 const A_NAME_NUMBER = 1024;
 /** Patterns whose number may be written "s/n" (sin número): they run whenever the text has one. */
 const A_SN = A_TYPE_BEFORE | A_SUFFIX_BEFORE | A_NUMBER_NAME | A_NAME_NUMBER;
-const SN_RE = /[sS]\/[nN]/;
+
+/** True when the text holds "s/n" (any case). */
+function hasSn(text: string): boolean {
+  for (let i = text.indexOf('/'); i > 0; i = text.indexOf('/', i + 1)) {
+    if ((text.charCodeAt(i - 1) | 32) === 115 && (text.charCodeAt(i + 1) | 32) === 110) return true;
+  }
+  return false;
+}
 
 const EN_SUFFIX_WORDS = registerWordList(EN_SUFFIXES);
 const PREFIX_WORDS = registerWordList(PREFIXES);
 const BOX_WORDS = registerWordList(['box', 'pobox', 'postfach', 'apartado', 'casella', 'caixa', 'skrytka', 'postbus', 'boîte', 'b.p.']);
 const MILITARY_WORDS = registerWordList(['psc', 'unit', 'cmr']);
 const SHIP_WORDS = registerWordList(['uss', 'usns', 'usnv', 'uscgc']);
+const CORNER_WORDS = registerWordList(['corner']);
 
 /** Street types fused to or written before the number, reversed into a trie over lower-case char codes. */
 interface TrieNode {
@@ -589,6 +597,38 @@ function endsInStreetType(text: string, end: number): boolean {
   return false;
 }
 
+/** A capitalised word's characters after the capital: letters, marks, apostrophes, hyphens. */
+function isNameChar(c: number): boolean {
+  return isWordCode(c) || c === 39 || c === 8217 || c === 45 || (c >= 0x300 && c <= 0x36f);
+}
+
+/** The word ending at `end` (an abbreviation dot allowed) starts with a capital. */
+function capitalisedBefore(text: string, end: number): boolean {
+  let j = end;
+  if (j > 0 && text.charCodeAt(j - 1) === 46) j--;
+  const last = j;
+  while (j > 0 && last - j <= 31 && isNameChar(text.charCodeAt(j - 1))) j--;
+  return j < last && isUpperAt(text, j);
+}
+
+/** One to three capitalised words from `i`, each followed by 1–2 blanks, then a digit. */
+function capitalisedThenNumber(text: string, i: number): boolean {
+  let j = i;
+  for (let w = 0; w < 3; w++) {
+    if (j >= text.length || !isUpperAt(text, j)) return false;
+    const start = j;
+    j++;
+    while (j < text.length && j - start <= 31 && isNameChar(text.charCodeAt(j))) j++;
+    if (text.charCodeAt(j) === 46) j++;
+    if (!isBlank(text.charCodeAt(j))) return false;
+    j++;
+    if (isBlank(text.charCodeAt(j))) j++;
+    const c = text.charCodeAt(j);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
 /** Skips 1–2 blanks backwards from `i` (exclusive end); -1 when there is none. */
 function blanksBefore(text: string, i: number): number {
   if (i === 0 || !isBlank(text.charCodeAt(i - 1))) return -1;
@@ -599,14 +639,17 @@ function blanksBefore(text: string, i: number): number {
 function anchorsOf(text: string): number {
   let found = 0;
   const n = text.length;
+  const lists = wordListsIn(text);
+  const prefixes = (lists & PREFIX_WORDS) !== 0;
+  const enSuffixes = (lists & EN_SUFFIX_WORDS) !== 0;
   const runs = digitRuns(text);
   for (let k = 0; k < runs.count; k++) {
     const s = runs.start[k] as number;
     const e = runs.end[k] as number;
     const houseNumber = e - s <= 5 && (s === 0 || !isWordCode(text.charCodeAt(s - 1)));
     if (houseNumber) {
-      if (wordStartsIn(text, PREFIX_WORDS, e + 1, e + 12)) found |= A_NUMBER_TYPE;
-      if (wordStartsIn(text, EN_SUFFIX_WORDS, e + 2, e + 200)) found |= A_NUMBER_NAME_TYPE;
+      if (prefixes && wordStartsIn(text, PREFIX_WORDS, e + 1, e + 12)) found |= A_NUMBER_TYPE;
+      if (enSuffixes && wordStartsIn(text, EN_SUFFIX_WORDS, e + 2, e + 200)) found |= A_NUMBER_NAME_TYPE;
       // After the number (a letter, a /12 part, a comma may follow), blanks, then a capital or a number.
       let j = e;
       while (j < n && j < e + 8 && !isBlank(text.charCodeAt(j))) j++;
@@ -614,20 +657,18 @@ function anchorsOf(text: string): number {
         j++;
         if (j < n && isBlank(text.charCodeAt(j))) j++;
         if (j < n) {
-          if (isUpperAt(text, j) && k + 1 < runs.count) found |= A_NUMBER_NAME;
+          if (k + 1 < runs.count && capitalisedThenNumber(text, j)) found |= A_NUMBER_NAME;
           const c = text.charCodeAt(j);
-          if (c >= 48 && c <= 57) found |= A_NUMBER_NUMBER;
+          if (c >= 48 && c <= 57 && isBlank(text.charCodeAt(e))) found |= A_NUMBER_NUMBER;
         }
       }
     }
-    if (wordStartsIn(text, PREFIX_WORDS, s - 320, s - 1)) found |= A_TYPE_BEFORE;
+    if (prefixes && wordStartsIn(text, PREFIX_WORDS, s - 320, s - 1)) found |= A_TYPE_BEFORE;
     // The word before the number, maybe before a number mark (Nr. 5, nº 5): a street type ends it.
     const b = blanksBefore(text, s);
     if (b >= 0) {
       if (endsInStreetType(text, b)) found |= A_SUFFIX_BEFORE;
-      const p = text.charCodeAt(b - 1);
-      // A capitalised word's last character: a letter, a mark, an apostrophe, a hyphen, a dot.
-      if (isWordCode(p) || p === 46 || p === 39 || p === 8217 || p === 45 || (p >= 0x300 && p <= 0x36f)) found |= A_NAME_NUMBER;
+      if (e - s <= 5 && capitalisedBefore(text, b)) found |= A_NAME_NUMBER;
     }
     // A number mark glued to or spaced from the number: look before it.
     let m = s;
@@ -639,12 +680,11 @@ function anchorsOf(text: string): number {
       if (b2 >= 0 && endsInStreetType(text, b2)) found |= A_SUFFIX_BEFORE;
     }
   }
-  const lists = wordListsIn(text);
   if (lists & BOX_WORDS) found |= A_BOX;
   if (lists & MILITARY_WORDS) found |= A_MILITARY;
   if (lists & SHIP_WORDS) found |= A_SHIP;
-  if (text.includes('orner of')) found |= A_CORNER;
-  if (text.includes('/') && SN_RE.test(text)) found |= A_SN;
+  if (lists & CORNER_WORDS) found |= A_CORNER;
+  if (hasSn(text)) found |= A_SN;
   return found;
 }
 

@@ -437,7 +437,7 @@ export const secretAssignmentRecognizer = new PatternRecognizer({
   name: 'secret-assignment',
   entity: 'API_TOKEN',
   // An assignment needs `:` or `=` or a verb; then one of the keywords.
-  gate: (t, f) => ((f & (F_COLON | F_EQUALS)) !== 0 || VERB_OR_BEARER.test(t)) && (wordListsIn(t) & SECRET_KEYWORDS) !== 0,
+  gate: (t, f) => (wordListsIn(t) & SECRET_KEYWORDS) !== 0 && ((f & (F_COLON | F_EQUALS)) !== 0 || VERB_OR_BEARER.test(t)),
   requires: F_LETTER,
   patterns: [
     {

@@ -10,7 +10,20 @@
  * nested unbounded repetition), so matching is linear in the text length.
  */
 import type { EntityType, Span } from '../types.ts';
-import { registerWordList, wordListsIn, wordNear } from './word-lists.ts';
+import {
+  BLOOM_MASK,
+  beginWords,
+  FNV_OFFSET,
+  FNV_PRIME,
+  lowerWord,
+  PREFIX_BLOOM,
+  prefixAt,
+  registerWordList,
+  WORD_BLOOM,
+  wordAt,
+  wordListsIn,
+  wordNear,
+} from './word-lists.ts';
 
 /** Text features, a bit each. */
 export const F_DIGIT = 1;
@@ -128,10 +141,33 @@ export function textFeatures(text: string): number {
   let f = 0;
   // Chunks worth a closer look, as [start, end) pairs: analysed after the tight loop.
   let marks = 0;
+  // The words (letters and digits) are hashed on the way for the word lists (word-lists.ts).
+  beginWords(text);
+  let wordStart = -1;
+  let h = FNV_OFFSET;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    const k = c < 128 ? (ASCII[c] as number) : C_NONASCII | C_CHUNK;
+    let k: number;
+    let lo: number;
+    if (c < 128) {
+      k = ASCII[c] as number;
+      lo = k & C_ALNUM ? c | 32 : 0;
+    } else {
+      k = C_NONASCII | C_CHUNK;
+      lo = lowerWord(c);
+    }
     seen |= k;
+    if (lo !== 0) {
+      if (wordStart < 0) {
+        wordStart = i;
+        h = FNV_OFFSET;
+      }
+      h = Math.imul(h ^ lo, FNV_PRIME);
+      if (PREFIX_BLOOM[h & BLOOM_MASK] === 1) prefixAt(text, wordStart, i + 1, h);
+    } else if (wordStart >= 0) {
+      if (WORD_BLOOM[h & BLOOM_MASK] === 1) wordAt(text, wordStart, i, h);
+      wordStart = -1;
+    }
     if (k & C_CHUNK) {
       if (chunkStart < 0) {
         chunkStart = i;
@@ -146,6 +182,7 @@ export function textFeatures(text: string): number {
       chunkStart = -1;
     }
   }
+  if (wordStart >= 0 && WORD_BLOOM[h & BLOOM_MASK] === 1) wordAt(text, wordStart, n, h);
   if (chunkStart >= 0 && (chunk & (C_DIGIT | C_PUNCT) || n - chunkStart >= 14) && marks < MAX_MARKS) {
     MARKS[marks++] = chunkStart;
     MARKS[marks++] = n;
@@ -185,6 +222,80 @@ export function digitRuns(text: string): { readonly count: number; readonly star
 
 /** Features of one chunk [a, b): runs of identifier characters, digit groups, hex groups, markers. */
 function chunkFeatures(text: string, a: number, b: number): number {
+  if (b - a >= 14) return longChunkFeatures(text, a, b);
+  // A short chunk holds no identifier run, JWT or MAC address: its numbers and markers only.
+  let f = 0;
+  let digits = 0;
+  let dotted = 0;
+  let dashes = 0;
+  for (let i = a; i <= b; i++) {
+    const c = i < b ? text.charCodeAt(i) : 32;
+    if (c >= 48 && c <= 57) {
+      if (digits === 0) {
+        f |= digitRunStart(text, i);
+        dotted = text.charCodeAt(i - 1) === 46 && cls(text.charCodeAt(i - 2)) & C_DIGIT ? dotted + 1 : 1;
+        if (dotted >= 4) f |= F_DOTTED4;
+      }
+      digits++;
+      continue;
+    }
+    if (digits > 0) {
+      f |= digitRunEnd(text, i, digits, c);
+      digits = 0;
+    }
+    if (c === 45) {
+      if (++dashes >= 5) f |= F_ARMOUR;
+    } else {
+      dashes = 0;
+      if (c === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) f |= F_URLISH;
+    }
+  }
+  return f;
+}
+
+/** Features of a digit run starting at i: what stands before it. */
+function digitRunStart(text: string, i: number): number {
+  let f = 0;
+  const p1 = i > 0 ? text.charCodeAt(i - 1) : 32;
+  const k1 = cls(p1);
+  if (k1 & C_UPPER) f |= F_UPPER_DIGIT;
+  // Two letters starting a word, then the digits (IBAN), or two capitals and a space (NINO).
+  if (k1 & C_LETTER) {
+    if (i > 1 && cls(text.charCodeAt(i - 2)) & C_LETTER && (i === 2 || !(cls(text.charCodeAt(i - 3)) & C_ALNUM))) f |= F_L2D2;
+  } else if (p1 === 32 && i > 2) {
+    if (
+      cls(text.charCodeAt(i - 2)) & C_UPPER &&
+      cls(text.charCodeAt(i - 3)) & C_UPPER &&
+      (i === 3 || !(cls(text.charCodeAt(i - 4)) & C_ALNUM))
+    )
+      f |= F_L2D2;
+  }
+  return f;
+}
+
+/** A digit run [i - digits, i) ends (c is the char at i): record it; its number continues the last one across one separator. */
+function digitRunEnd(text: string, i: number, digits: number, c: number): number {
+  const start = i - digits;
+  if (runCount < MAX_RUNS) {
+    RUN_START[runCount] = start;
+    RUN_END[runCount] = i;
+    runCount++;
+  }
+  numberDigits = lastDigitEnd === start - 1 && numberSeparator(text.charCodeAt(start - 1)) ? numberDigits + digits : digits;
+  if (numberDigits > longest) longest = numberDigits;
+  lastDigitEnd = i;
+  // 7 or 8 digits and a lone check letter, maybe after a space or hyphen: "12345678Z", not "74730370 shipped".
+  if (digits === 7 || digits === 8) {
+    const j = c === 32 || c === 45 ? i + 1 : i;
+    const q = j < text.length ? text.charCodeAt(j) : 32;
+    const r = j + 1 < text.length ? text.charCodeAt(j + 1) : 32;
+    if (cls(q) & C_LETTER && !(cls(r) & C_ALNUM)) return F_NIF;
+  }
+  return 0;
+}
+
+/** Features of a chunk of 14 characters or more: also runs of identifier characters and hex groups. */
+function longChunkFeatures(text: string, a: number, b: number): number {
   let f = 0;
   let alnum = 0;
   let b64 = 0;
@@ -203,43 +314,13 @@ function chunkFeatures(text: string, a: number, b: number): number {
     const k = cls(c);
     if (k & C_DIGIT) {
       if (digits === 0) {
-        // A digit run starts: what stands before it.
-        const p1 = i > 0 ? text.charCodeAt(i - 1) : 32;
-        const k1 = cls(p1);
-        if (k1 & C_UPPER) f |= F_UPPER_DIGIT;
-        // Two letters starting a word, then the digits (IBAN), or two capitals and a space (NINO).
-        if (k1 & C_LETTER) {
-          if (i > 1 && cls(text.charCodeAt(i - 2)) & C_LETTER && (i === 2 || !(cls(text.charCodeAt(i - 3)) & C_ALNUM))) f |= F_L2D2;
-        } else if (p1 === 32 && i > 2) {
-          if (
-            cls(text.charCodeAt(i - 2)) & C_UPPER &&
-            cls(text.charCodeAt(i - 3)) & C_UPPER &&
-            (i === 3 || !(cls(text.charCodeAt(i - 4)) & C_ALNUM))
-          )
-            f |= F_L2D2;
-        }
-        dotted = p1 === 46 && i > 1 && cls(text.charCodeAt(i - 2)) & C_DIGIT ? dotted + 1 : 1;
+        f |= digitRunStart(text, i);
+        dotted = text.charCodeAt(i - 1) === 46 && cls(text.charCodeAt(i - 2)) & C_DIGIT ? dotted + 1 : 1;
         if (dotted >= 4) f |= F_DOTTED4;
       }
       digits++;
     } else if (digits > 0) {
-      // A digit run [i - digits, i) ends. Its number continues the last one across one separator.
-      const start = i - digits;
-      if (runCount < MAX_RUNS) {
-        RUN_START[runCount] = start;
-        RUN_END[runCount] = i;
-        runCount++;
-      }
-      numberDigits = lastDigitEnd === start - 1 && numberSeparator(text.charCodeAt(start - 1)) ? numberDigits + digits : digits;
-      if (numberDigits > longest) longest = numberDigits;
-      lastDigitEnd = i;
-      // 7 or 8 digits and a lone check letter, maybe after a space or hyphen: "12345678Z", not "74730370 shipped".
-      if (digits === 7 || digits === 8) {
-        const j = c === 32 || c === 45 ? i + 1 : i;
-        const q = j < text.length ? text.charCodeAt(j) : 32;
-        const r = j + 1 < text.length ? text.charCodeAt(j + 1) : 32;
-        if (cls(q) & C_LETTER && !(cls(r) & C_ALNUM)) f |= F_NIF;
-      }
+      f |= digitRunEnd(text, i, digits, c);
       digits = 0;
     }
     if (k & C_ALNUM) alnum++;

@@ -49,6 +49,10 @@ export function createScannerWith(recognizers: readonly Recognizer[], opts: Text
   const active = wanted ? recognizers.filter((r) => r.entities.some((e) => wanted.has(e))) : [...recognizers];
   const region = (opts.defaultRegion ?? 'GB').toUpperCase();
   const minScore = opts.minScore ?? 0.5;
+  const requires = Int32Array.from(active, (r) => r.requires);
+  // One environment and one candidate buffer per scanner, reused for every text (no per-cell allocation).
+  const env = { region, features: 0, minScore };
+  const candidates: Span[] = [];
   return {
     scan(text: string): Span[] {
       if (text.length > MAX_SCAN_LENGTH) {
@@ -58,15 +62,16 @@ export function createScannerWith(recognizers: readonly Recognizer[], opts: Text
       }
       if (text.length < 2) return NO_SPANS;
       const features = textFeatures(text);
-      const env = { region, features, minScore };
-      let candidates: Span[] | undefined;
-      for (const r of active) {
-        if ((features & r.requires) !== r.requires) continue;
-        candidates ??= [];
-        r.analyze(text, env, candidates);
+      env.features = features;
+      candidates.length = 0;
+      for (let i = 0; i < active.length; i++) {
+        const need = requires[i] as number;
+        if ((features & need) !== need) continue;
+        (active[i] as Recognizer).analyze(text, env, candidates);
       }
-      if (!candidates || candidates.length === 0) return NO_SPANS;
+      if (candidates.length === 0) return NO_SPANS;
       let spans = resolveSpans(candidates, minScore);
+      if (spans === candidates) spans = candidates.slice();
       if (wanted) spans = spans.filter((s) => wanted.has(s.entity));
       return spans.length === 0 ? NO_SPANS : spans;
     },

@@ -23,13 +23,13 @@ interface Entry {
   readonly multi: boolean;
 }
 
-const BLOOM_MASK = 8191;
+export const BLOOM_MASK = 8191;
 /** Hashes of whole first tokens (exact words and the first token of multi-token words). */
 const WORDS = new Map<number, Entry[]>();
-const WORD_BLOOM = new Uint8Array(BLOOM_MASK + 1);
+export const WORD_BLOOM = new Uint8Array(BLOOM_MASK + 1);
 /** Hashes of prefixes (`telefon*`). */
 const PREFIXES = new Map<number, Entry[]>();
-const PREFIX_BLOOM = new Uint8Array(BLOOM_MASK + 1);
+export const PREFIX_BLOOM = new Uint8Array(BLOOM_MASK + 1);
 let lists = 0;
 
 // Per char code: its lower case when it is a word character (\p{L} or \p{N}, as compileContext's
@@ -55,8 +55,8 @@ function isWordChar(c: number): boolean {
   return lowerWord(c) !== 0;
 }
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 
 /**
  * Registers a word list (compileContext's syntax: `telefon*` is a prefix) and returns its bit.
@@ -117,10 +117,18 @@ function record(start: number, end: number, bit: number): void {
   hitMask |= bit;
 }
 
-function build(text: string): void {
+/**
+ * Starts the occurrences of a text whose words another pass hashes (textFeatures does, in its
+ * pass over the char codes): it calls prefixAt and wordAt where the blooms say so.
+ */
+export function beginWords(text: string): void {
   current = text;
   hitCount = 0;
   hitMask = 0;
+}
+
+function build(text: string): void {
+  beginWords(text);
   const n = text.length;
   let i = 0;
   while (i < n) {
@@ -143,12 +151,14 @@ function build(text: string): void {
   }
 }
 
-function prefixAt(text: string, start: number, end: number, h: number): void {
+/** Records the prefix words of hash h that [start, end) is. */
+export function prefixAt(text: string, start: number, end: number, h: number): void {
   const es = PREFIXES.get(h);
   if (es) for (const e of es) if (e.text.length === end - start && matchesAt(text, start, e)) record(start, end, e.bit);
 }
 
-function wordAt(text: string, start: number, end: number, h: number): void {
+/** Records the words (and multi-token words) of hash h that start with the token [start, end). */
+export function wordAt(text: string, start: number, end: number, h: number): void {
   const es = WORDS.get(h);
   if (!es) return;
   for (const e of es)
