@@ -4,7 +4,14 @@
  * titles (Mr, Frau, Sr., Pani), introducers (Dear, spoke with, my name is, ich heiße), verbs after
  * the name (said, called), sentence position, and determiners that make a capitalised word a noun
  * (der Koch, the Baker). Unknown capitalised words next to a known name (a surname the lexicon
- * lacks) join the name.
+ * lacks) join the name. Names no lexicon holds are found from the sentence around them: the
+ * subject of a clause before an auxiliary or a negation ("…, Anna was not happy"), the agent of a
+ * passive verb ("confirmed by Anna", "von Anna bestätigt"), a vocative ("Remember me, Anna?"),
+ * a transcript speaker ("Anna: …").
+ *
+ * Speed: one pass over char codes finds the capitalised words and hashes them on the way; words
+ * are looked up by range in hash tables (no substring per word), tokens and runs live in pools,
+ * and a text whose capitalised words are all sentence starters, stop words or acronyms ends there.
  */
 import type { Span } from '../types.ts';
 import {
