@@ -18,6 +18,13 @@ import { STOP_WORDS } from './name-lexicon.ts';
 import { digitRuns, F_DIGIT, F_LETTER, type Recognizer, type ScanEnv, sharedList } from './recognizer.ts';
 import { lowerWord, registerWordList, wordListsIn, wordNear, wordStartsIn } from './word-lists.ts';
 
+// Local aliases of imported functions: an imported binding is reloaded (and hole-checked) on every use.
+const lowerWord_ = lowerWord;
+const wordStartsIn_ = wordStartsIn;
+const wordListsIn_ = wordListsIn;
+const wordNear_ = wordNear;
+const digitRuns_ = digitRuns;
+
 /** Makes the first letter of each alternative match either case ("rue" and "Rue"). */
 function anyCaseFirst(list: readonly string[]): string {
   return list
@@ -572,10 +579,10 @@ for (const w of [...COMPOUND_SUFFIXES, ...SEPARATE_SUFFIXES]) {
 const MAX_SUFFIX = Math.max(...[...COMPOUND_SUFFIXES, ...SEPARATE_SUFFIXES].map((w) => w.length));
 
 function lowerChar(c: number): number {
-  return lowerWord(c) || c;
+  return lowerWord_(c) || c;
 }
 function isWordCode(c: number): boolean {
-  return lowerWord(c) !== 0;
+  return lowerWord_(c) !== 0;
 }
 function isBlank(c: number): boolean {
   return c === 32 || c === 9;
@@ -639,17 +646,17 @@ function blanksBefore(text: string, i: number): number {
 function anchorsOf(text: string): number {
   let found = 0;
   const n = text.length;
-  const lists = wordListsIn(text);
+  const lists = wordListsIn_(text);
   const prefixes = (lists & PREFIX_WORDS) !== 0;
   const enSuffixes = (lists & EN_SUFFIX_WORDS) !== 0;
-  const runs = digitRuns(text);
+  const runs = digitRuns_(text);
   for (let k = 0; k < runs.count; k++) {
     const s = runs.start[k] as number;
     const e = runs.end[k] as number;
     const houseNumber = e - s <= 5 && (s === 0 || !isWordCode(text.charCodeAt(s - 1)));
     if (houseNumber) {
-      if (prefixes && wordStartsIn(text, PREFIX_WORDS, e + 1, e + 12)) found |= A_NUMBER_TYPE;
-      if (enSuffixes && wordStartsIn(text, EN_SUFFIX_WORDS, e + 2, e + 200)) found |= A_NUMBER_NAME_TYPE;
+      if (prefixes && wordStartsIn_(text, PREFIX_WORDS, e + 1, e + 12)) found |= A_NUMBER_TYPE;
+      if (enSuffixes && wordStartsIn_(text, EN_SUFFIX_WORDS, e + 2, e + 200)) found |= A_NUMBER_NAME_TYPE;
       // After the number (a letter, a /12 part, a comma may follow), blanks, then a capital or a number.
       let j = e;
       while (j < n && j < e + 8 && !isBlank(text.charCodeAt(j))) j++;
@@ -663,7 +670,7 @@ function anchorsOf(text: string): number {
         }
       }
     }
-    if (prefixes && wordStartsIn(text, PREFIX_WORDS, s - 320, s - 1)) found |= A_TYPE_BEFORE;
+    if (prefixes && wordStartsIn_(text, PREFIX_WORDS, s - 320, s - 1)) found |= A_TYPE_BEFORE;
     // The word before the number, maybe before a number mark (Nr. 5, nº 5): a street type ends it.
     const b = blanksBefore(text, s);
     if (b >= 0) {
@@ -881,7 +888,7 @@ export class AddressRecognizer implements Recognizer {
     for (const p of PATTERNS) {
       if ((anchors & p.anchor) === 0) continue;
       if (p.needsContext && (env.minScore ?? 0) > p.score) {
-        hasContext ??= (wordListsIn(text) & contextBit) !== 0;
+        hasContext ??= (wordListsIn_(text) & contextBit) !== 0;
         if (!hasContext) continue;
       }
       const re = p.regex;
@@ -905,7 +912,7 @@ export class AddressRecognizer implements Recognizer {
         // "Uruguay 64677") another: the text between them (", ", line breaks) stays as it was.
         const streetEnd = extended.segments.length > 0 ? (extended.segments[0] as [number, number])[0] : extended.end;
         end = trimSeparators(text, start, streetEnd);
-        if (wordNear(text, contextBit, start, extended.end, 48, 0)) score += 0.35;
+        if (wordNear_(text, contextBit, start, extended.end, 48, 0)) score += 0.35;
         if (score <= 0) continue;
         const s = Math.min(1, score);
         const recognizer = `address/${p.name}`;

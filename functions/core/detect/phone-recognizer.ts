@@ -10,6 +10,9 @@ import { CONTEXT_WORDS, NEGATIVE_NUMBER_CONTEXT } from './context-words.ts';
 import { F_DIGITS7, type Recognizer, type ScanEnv, sharedList } from './recognizer.ts';
 import { wordNear } from './word-lists.ts';
 
+// Local aliases of imported functions: an imported binding is reloaded (and hole-checked) on every use.
+const wordNear_ = wordNear;
+
 // The first character (+, ( or a digit) is consumed before the look-behind so V8 can scan fast;
 // then digits and (area) groups separated by at most two of space - . / ;
 // an optional extension. Every quantifier is bounded and each step starts with a distinct
@@ -156,8 +159,8 @@ export class PhoneRecognizer implements Recognizer {
       const end = start + candidate.length;
       // Labels come before ("Tel:") or after ("… office", "… -Fax") the number.
       let bonus = 0;
-      if (wordNear(text, contextBit, start, end, 40, 16)) bonus += 0.35;
-      if (wordNear(text, negativeBit, start, end, 24, 0)) bonus -= 0.5;
+      if (wordNear_(text, contextBit, start, end, 40, 16)) bonus += 0.35;
+      if (wordNear_(text, negativeBit, start, end, 24, 0)) bonus -= 0.5;
       const v = judge(candidate, env.region, bonus, env.minScore ?? 0);
       if (!v) continue;
       const score = v.score + bonus;

@@ -13,8 +13,6 @@ import type { EntityType, Span } from '../types.ts';
 import {
   BLOOM_MASK,
   beginWords,
-  FNV_OFFSET,
-  FNV_PRIME,
   lowerWord,
   PREFIX_BLOOM,
   prefixAt,
@@ -101,6 +99,16 @@ const C_LETTER = C_UPPER | C_LOWER;
 const C_ALNUM = C_DIGIT | C_LETTER;
 const SEEN_FEATURES = F_AT | F_COLON | F_EQUALS;
 
+// Local aliases of word-lists' tables: an imported binding is reloaded on every use in a hot loop.
+const WORD_BLOOM_ = WORD_BLOOM;
+const PREFIX_BLOOM_ = PREFIX_BLOOM;
+const BLOOM_MASK_ = BLOOM_MASK;
+const lowerWord_ = lowerWord;
+const prefixAt_ = prefixAt;
+const wordAt_ = wordAt;
+const wordListsIn_ = wordListsIn;
+const wordNear_ = wordNear;
+
 const UPPER_RE = /\p{Lu}/u;
 const LETTER_RE = /\p{L}/u;
 
@@ -144,7 +152,7 @@ export function textFeatures(text: string): number {
   // The words (letters and digits) are hashed on the way for the word lists (word-lists.ts).
   beginWords(text);
   let wordStart = -1;
-  let h = FNV_OFFSET;
+  let h = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     let k: number;
@@ -154,18 +162,18 @@ export function textFeatures(text: string): number {
       lo = k & C_ALNUM ? c | 32 : 0;
     } else {
       k = C_NONASCII | C_CHUNK;
-      lo = lowerWord(c);
+      lo = lowerWord_(c);
     }
     seen |= k;
     if (lo !== 0) {
       if (wordStart < 0) {
         wordStart = i;
-        h = FNV_OFFSET;
+        h = 0x011c9dc5; // word-lists' FNV_OFFSET, as a literal: the hash stays a small integer
       }
-      h = Math.imul(h ^ lo, FNV_PRIME);
-      if (PREFIX_BLOOM[h & BLOOM_MASK] === 1) prefixAt(text, wordStart, i + 1, h);
+      h = Math.imul(h ^ lo, 0x01000193) & 0x3fffffff; // word-lists' hashStep, inlined
+      if (PREFIX_BLOOM_[h & BLOOM_MASK_] === 1) prefixAt_(text, wordStart, i + 1, h);
     } else if (wordStart >= 0) {
-      if (WORD_BLOOM[h & BLOOM_MASK] === 1) wordAt(text, wordStart, i, h);
+      if (WORD_BLOOM_[h & BLOOM_MASK_] === 1) wordAt_(text, wordStart, i, h);
       wordStart = -1;
     }
     if (k & C_CHUNK) {
@@ -182,7 +190,7 @@ export function textFeatures(text: string): number {
       chunkStart = -1;
     }
   }
-  if (wordStart >= 0 && WORD_BLOOM[h & BLOOM_MASK] === 1) wordAt(text, wordStart, n, h);
+  if (wordStart >= 0 && WORD_BLOOM_[h & BLOOM_MASK_] === 1) wordAt_(text, wordStart, n, h);
   if (chunkStart >= 0 && (chunk & (C_DIGIT | C_PUNCT) || n - chunkStart >= 14) && marks < MAX_MARKS) {
     MARKS[marks++] = chunkStart;
     MARKS[marks++] = n;
@@ -471,7 +479,7 @@ export class PatternRecognizer implements Recognizer {
     let hasContext: boolean | undefined;
     for (const p of cfg.patterns) {
       if (p.needsContext && (env.minScore ?? 0) > p.score) {
-        hasContext ??= this.contextBit !== 0 && (wordListsIn(text) & this.contextBit) !== 0;
+        hasContext ??= this.contextBit !== 0 && (wordListsIn_(text) & this.contextBit) !== 0;
         if (!hasContext) continue;
       }
       if (p.requires !== undefined && (env.features & p.requires) !== p.requires) continue;
@@ -516,9 +524,9 @@ export class PatternRecognizer implements Recognizer {
     const cfg = this.cfg;
     if (this.contextBit !== 0 && score < 1) {
       const [before, after] = cfg.contextWindow ?? [48, 16];
-      if (wordNear(text, this.contextBit, start, end, before, after)) score += cfg.contextBoost ?? 0.35;
+      if (wordNear_(text, this.contextBit, start, end, before, after)) score += cfg.contextBoost ?? 0.35;
     }
-    if (this.negativeBit !== 0 && wordNear(text, this.negativeBit, start, end, cfg.negativeWindow ?? 24, 0)) {
+    if (this.negativeBit !== 0 && wordNear_(text, this.negativeBit, start, end, cfg.negativeWindow ?? 24, 0)) {
       score -= cfg.negativePenalty ?? 0.5;
     }
     return score;

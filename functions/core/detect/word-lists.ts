@@ -55,8 +55,14 @@ function isWordChar(c: number): boolean {
   return lowerWord(c) !== 0;
 }
 
-export const FNV_OFFSET = 0x811c9dc5 | 0;
-export const FNV_PRIME = 0x01000193;
+/**
+ * Word hash: FNV-1a steps masked to 30 bits, so the hash stays a small integer in V8 (no boxed
+ * numbers in the hot loops). textFeatures (recognizer.ts) repeats these literals: keep them equal.
+ */
+export const FNV_OFFSET = 0x011c9dc5;
+export function hashStep(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193) & 0x3fffffff;
+}
 
 /**
  * Registers a word list (compileContext's syntax: `telefon*` is a prefix) and returns its bit.
@@ -75,7 +81,7 @@ export function registerWordList(words: readonly string[]): number {
     const open = prefix || !isWordChar(text.charCodeAt(text.length - 1));
     if (first === 0) throw new Error(`word list entry must start with a letter or digit: ${raw}`);
     let h = FNV_OFFSET;
-    for (let i = 0; i < first; i++) h = Math.imul(h ^ lowerWord(text.charCodeAt(i)), FNV_PRIME);
+    for (let i = 0; i < first; i++) h = hashStep(h, lowerWord(text.charCodeAt(i)));
     const entry: Entry = { text, bit, open, multi };
     const [map, bloom] = prefix && !multi ? [PREFIXES, PREFIX_BLOOM] : [WORDS, WORD_BLOOM];
     bloom[h & BLOOM_MASK] = 1;
@@ -138,9 +144,9 @@ function build(text: string): void {
       continue;
     }
     const start = i;
-    let h = FNV_OFFSET;
+    let h = 0x011c9dc5;
     for (;;) {
-      h = Math.imul(h ^ lo, FNV_PRIME);
+      h = Math.imul(h ^ lo, 0x01000193) & 0x3fffffff;
       i++;
       if (PREFIX_BLOOM[h & BLOOM_MASK] === 1) prefixAt(text, start, i, h);
       if (i >= n) break;
@@ -201,7 +207,7 @@ function gluedBefore(text: string, bits: number, pos: number): boolean {
   let s = pos - 1;
   while (s > 0 && pos - s < 40 && isWordChar(text.charCodeAt(s - 1))) s--;
   let h = FNV_OFFSET;
-  for (let j = s; j < pos; j++) h = Math.imul(h ^ lowerWord(text.charCodeAt(j)), FNV_PRIME);
+  for (let j = s; j < pos; j++) h = hashStep(h, lowerWord(text.charCodeAt(j)));
   const es = WORD_BLOOM[h & BLOOM_MASK] === 1 ? WORDS.get(h) : undefined;
   if (!es) return false;
   for (const e of es) {
