@@ -15,7 +15,7 @@
 import type { Span } from '../types.ts';
 import { CONTEXT_WORDS } from './context-words.ts';
 import { STOP_WORDS } from './name-lexicon.ts';
-import { digitRuns, F_DIGIT, F_LETTER, type Recognizer, type ScanEnv, sharedList } from './recognizer.ts';
+import { DIGIT_RUN_END, DIGIT_RUN_START, digitRuns, F_DIGIT, F_LETTER, type Recognizer, type ScanEnv, sharedList } from './recognizer.ts';
 import { lowerWord, registerWordList, wordListsIn, wordNear, wordStartsIn } from './word-lists.ts';
 
 // Local aliases of imported functions: an imported binding is reloaded (and hole-checked) on every use.
@@ -24,6 +24,8 @@ const wordStartsIn_ = wordStartsIn;
 const wordListsIn_ = wordListsIn;
 const wordNear_ = wordNear;
 const digitRuns_ = digitRuns;
+const RUN_START = DIGIT_RUN_START;
+const RUN_END = DIGIT_RUN_END;
 
 /** Makes the first letter of each alternative match either case ("rue" and "Rue"). */
 function anyCaseFirst(list: readonly string[]): string {
@@ -649,10 +651,10 @@ function anchorsOf(text: string): number {
   const lists = wordListsIn_(text);
   const prefixes = (lists & PREFIX_WORDS) !== 0;
   const enSuffixes = (lists & EN_SUFFIX_WORDS) !== 0;
-  const runs = digitRuns_(text);
-  for (let k = 0; k < runs.count; k++) {
-    const s = runs.start[k] as number;
-    const e = runs.end[k] as number;
+  const runCount = digitRuns_(text);
+  for (let k = 0; k < runCount; k++) {
+    const s = RUN_START[k] as number;
+    const e = RUN_END[k] as number;
     const houseNumber = e - s <= 5 && (s === 0 || !isWordCode(text.charCodeAt(s - 1)));
     if (houseNumber) {
       if (prefixes && wordStartsIn_(text, PREFIX_WORDS, e + 1, e + 12)) found |= A_NUMBER_TYPE;
@@ -664,7 +666,7 @@ function anchorsOf(text: string): number {
         j++;
         if (j < n && isBlank(text.charCodeAt(j))) j++;
         if (j < n) {
-          if (k + 1 < runs.count && capitalisedThenNumber(text, j)) found |= A_NUMBER_NAME;
+          if (k + 1 < runCount && capitalisedThenNumber(text, j)) found |= A_NUMBER_NAME;
           const c = text.charCodeAt(j);
           if (c >= 48 && c <= 57 && isBlank(text.charCodeAt(e))) found |= A_NUMBER_NUMBER;
         }

@@ -80,6 +80,8 @@ const fallbackMemo = new TwoGenerationCache<Parsed | null>(MEMO_GENERATION);
 const NEEDS_FALLBACK = 'fallback';
 /** The best score a fallback region can give (formatted national number). */
 const FALLBACK_MAX_SCORE = 0.45;
+/** The best score any verdict gives (a valid international number). */
+const MAX_SCORE = 0.85;
 
 /**
  * The verdict on a candidate, or null. The fallback regions (up to 31 libphonenumber parses,
@@ -161,6 +163,8 @@ export class PhoneRecognizer implements Recognizer {
       let bonus = 0;
       if (wordNear_(text, contextBit, start, end, 40, 16)) bonus += 0.35;
       if (wordNear_(text, negativeBit, start, end, 24, 0)) bonus -= 0.5;
+      // An order or invoice number: no verdict can lift it to the threshold, so none is needed.
+      if (MAX_SCORE + bonus < (env.minScore ?? 0)) continue;
       const v = judge(candidate, env.region, bonus, env.minScore ?? 0);
       if (!v) continue;
       const score = v.score + bonus;

@@ -219,14 +219,17 @@ export function textFeatures(text: string): number {
 }
 
 /**
- * The digit runs of a text ([RUN_START[k], RUN_END[k]) for k below the count returned), from the
+ * The number of digit runs of a text ([DIGIT_RUN_START[k], DIGIT_RUN_END[k]) for k below it), from the
  * features pass when it saw this text last (the scanner's case), else from a new pass. At most
  * 256 runs. Valid until the next call of textFeatures or digitRuns.
  */
-export function digitRuns(text: string): { readonly count: number; readonly start: Int32Array; readonly end: Int32Array } {
+export function digitRuns(text: string): number {
   if (runsOf !== text) textFeatures(text);
-  return { count: runCount, start: RUN_START, end: RUN_END };
+  return runCount;
 }
+/** Starts and ends of the digit runs (see digitRuns). */
+export const DIGIT_RUN_START: Readonly<Int32Array> = RUN_START;
+export const DIGIT_RUN_END: Readonly<Int32Array> = RUN_END;
 
 /** Features of one chunk [a, b): runs of identifier characters, digit groups, hex groups, markers. */
 function chunkFeatures(text: string, a: number, b: number): number {
