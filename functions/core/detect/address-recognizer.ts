@@ -553,10 +553,27 @@ function hasSn(text: string): boolean {
 
 const EN_SUFFIX_WORDS = registerWordList(EN_SUFFIXES);
 const PREFIX_WORDS = registerWordList(PREFIXES);
-const BOX_WORDS = registerWordList(['box', 'pobox', 'postfach', 'apartado', 'casella', 'caixa', 'skrytka', 'postbus', 'boîte', 'b.p.']);
-const MILITARY_WORDS = registerWordList(['psc', 'unit', 'cmr']);
-const SHIP_WORDS = registerWordList(['uss', 'usns', 'usnv', 'uscgc']);
-const CORNER_WORDS = registerWordList(['corner']);
+// Post box, military address and corner words share one list (the lists are few): each opens its patterns.
+const MARKER_WORDS = registerWordList([
+  'box',
+  'pobox',
+  'postfach',
+  'apartado',
+  'casella',
+  'caixa',
+  'skrytka',
+  'postbus',
+  'boîte',
+  'b.p.',
+  'psc',
+  'unit',
+  'cmr',
+  'uss',
+  'usns',
+  'usnv',
+  'uscgc',
+  'corner',
+]);
 
 /** Street types fused to or written before the number, reversed into a trie over lower-case char codes. */
 interface TrieNode {
@@ -689,10 +706,7 @@ function anchorsOf(text: string): number {
       if (b2 >= 0 && endsInStreetType(text, b2)) found |= A_SUFFIX_BEFORE;
     }
   }
-  if (lists & BOX_WORDS) found |= A_BOX;
-  if (lists & MILITARY_WORDS) found |= A_MILITARY;
-  if (lists & SHIP_WORDS) found |= A_SHIP;
-  if (lists & CORNER_WORDS) found |= A_CORNER;
+  if (lists & MARKER_WORDS) found |= A_BOX | A_MILITARY | A_SHIP | A_CORNER;
   if (hasSn(text)) found |= A_SN;
   return found;
 }
