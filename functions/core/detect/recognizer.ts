@@ -164,15 +164,22 @@ export function textFeatures(text: string): number {
       k = C_NONASCII | C_CHUNK;
       lo = lowerWord_(c);
     }
-    seen |= k;
     if (lo !== 0) {
+      // A letter or digit: part of a word and of a chunk (the chunk's classes join `seen` at its end).
       if (wordStart < 0) {
         wordStart = i;
         h = 0x011c9dc5; // word-lists' FNV_OFFSET, as a literal: the hash stays a small integer
+        if (chunkStart < 0) {
+          chunkStart = i;
+          chunk = 0;
+        }
       }
+      chunk |= k;
       h = Math.imul(h ^ lo, 0x01000193) & 0x3fffffff; // word-lists' hashStep, inlined
       if (PREFIX_BLOOM_[h & BLOOM_MASK_] === 1) prefixAt_(text, wordStart, i + 1, h);
-    } else if (wordStart >= 0) {
+      continue;
+    }
+    if (wordStart >= 0) {
       if (WORD_BLOOM_[h & BLOOM_MASK_] === 1) wordAt_(text, wordStart, i, h);
       wordStart = -1;
     }
@@ -183,6 +190,7 @@ export function textFeatures(text: string): number {
       }
       chunk |= k;
     } else if (chunkStart >= 0) {
+      seen |= chunk;
       if ((chunk & (C_DIGIT | C_PUNCT) || i - chunkStart >= 14) && marks < MAX_MARKS) {
         MARKS[marks++] = chunkStart;
         MARKS[marks++] = i;
@@ -191,6 +199,7 @@ export function textFeatures(text: string): number {
     }
   }
   if (wordStart >= 0 && WORD_BLOOM_[h & BLOOM_MASK_] === 1) wordAt_(text, wordStart, n, h);
+  if (chunkStart >= 0) seen |= chunk;
   if (chunkStart >= 0 && (chunk & (C_DIGIT | C_PUNCT) || n - chunkStart >= 14) && marks < MAX_MARKS) {
     MARKS[marks++] = chunkStart;
     MARKS[marks++] = n;
