@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENTITY_TYPES, OPERATOR_NAMES } from '../contract/contract-schema.ts';
 import { ContractError } from '../errors.ts';
 import type { EntityType, OperatorName } from '../types.ts';
