@@ -14,7 +14,10 @@ function sources(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] as string);
+  return [
+    ...text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1] as string);
 }
 
 describe('architecture', () => {
@@ -26,7 +29,13 @@ describe('architecture', () => {
 
   it.each(core.map((f) => [relative('.', f)]))('%s stays pure', (file) => {
     const bad = imports(file).filter(
-      (spec) => spec.startsWith('@aws-sdk/') || spec.startsWith('@aws-lambda-powertools/') || spec === 'aws-lambda' || spec.includes('/adapters/') || spec.includes('/handlers/') || spec.includes('/cli/'),
+      (spec) =>
+        spec.startsWith('@aws-sdk/') ||
+        spec.startsWith('@aws-lambda-powertools/') ||
+        spec === 'aws-lambda' ||
+        spec.includes('/adapters/') ||
+        spec.includes('/handlers/') ||
+        spec.includes('/cli/'),
     );
     expect(bad).toEqual([]);
     const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');

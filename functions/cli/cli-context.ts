@@ -36,7 +36,11 @@ export function createCliContext(io: CliIo): CliContext {
     err: (line = '') => io.stderr.write(`${line}\n`),
     ports(home, opts) {
       opened ??= createLocalPorts(resolve(io.cwd, resolveHome(home, io.env)), {
-        ...(opts?.logLevel ? { logLevel: opts.logLevel } : io.env.PRIVACY_PIPELINE_LOG_LEVEL ? { logLevel: io.env.PRIVACY_PIPELINE_LOG_LEVEL } : {}),
+        ...(opts?.logLevel
+          ? { logLevel: opts.logLevel }
+          : io.env.PRIVACY_PIPELINE_LOG_LEVEL
+            ? { logLevel: io.env.PRIVACY_PIPELINE_LOG_LEVEL }
+            : {}),
       });
       return opened;
     },

@@ -56,7 +56,9 @@ export function renderRunSummary(ctx: CliContext, file: string, record: RunRecor
     return lines;
   }
   const mark = record.status === 'COMPLETE' ? (n.rowsQuarantined > 0 ? c.yellow('!') : c.green('✔')) : c.red('✘');
-  lines.push(`${mark} ${c.bold(file)} → dataset ${c.bold(record.dataset)}  ${c.dim(`${record.id} · ${fmtBytes(record.input.size)} · ${secs} s`)}`);
+  lines.push(
+    `${mark} ${c.bold(file)} → dataset ${c.bold(record.dataset)}  ${c.dim(`${record.id} · ${fmtBytes(record.input.size)} · ${secs} s`)}`,
+  );
   if (record.status !== 'COMPLETE') {
     const message = record.error?.message ?? 'rejected';
     // Every rejection names its rule; most messages carry it already.

@@ -1,15 +1,15 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { LINEAGE_TABLE } from '../../functions/adapters/aws/table-layout.ts';
-import type { DataBuckets } from './data-buckets.ts';
 import { PERMANENT_ERROR_NAMES } from '../../functions/core/pipeline/wire-error.ts';
+import type { DataBuckets } from './data-buckets.ts';
 import { PipelineFunction } from './pipeline-function.ts';
 import type { PipelineTables } from './pipeline-tables.ts';
 import type { PrivacyKeys } from './privacy-keys.ts';

@@ -14,14 +14,29 @@ const CUSTOMERS = [
 ].join('\n');
 
 const PII = [
-  'Alice Martin', 'alice.martin@example.com', '+44 20 7946 0958', '4539 1488 0343 6467', 'GB82 WEST 1234 5698 7654 32',
-  'Bernd Schmidt', 'bernd.schmidt@example.de', '5425 2334 3010 9903', 'DE89 3704 0044 0532 0130 00',
-  'Chloé Dubois', 'chloe.dubois@example.fr', 'FR14 2004 1010 0505 0001 3M02 606', 'Diego García', 'diego.garcia@example.es', 'ES91 2100 0418 4502 0005 1332',
+  'Alice Martin',
+  'alice.martin@example.com',
+  '+44 20 7946 0958',
+  '4539 1488 0343 6467',
+  'GB82 WEST 1234 5698 7654 32',
+  'Bernd Schmidt',
+  'bernd.schmidt@example.de',
+  '5425 2334 3010 9903',
+  'DE89 3704 0044 0532 0130 00',
+  'Chloé Dubois',
+  'chloe.dubois@example.fr',
+  'FR14 2004 1010 0505 0001 3M02 606',
+  'Diego García',
+  'diego.garcia@example.es',
+  'ES91 2100 0418 4502 0005 1332',
 ];
 
 function parseCsv(text: string): string[][] {
   // The fixture's curated output has no embedded newlines; a plain split is enough here.
-  return text.trim().split('\n').map((l) => l.split(','));
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => l.split(','));
 }
 
 describe('run then read', () => {
@@ -31,10 +46,7 @@ describe('run then read', () => {
     dir = await tempDir();
     home = join(dir.path, 'home');
     await writeFile(join(dir.path, 'customers.csv'), `${CUSTOMERS}\n`);
-    await writeFile(
-      join(dir.path, 'leads.csv'),
-      'lead_email,source\nALICE.MARTIN@example.com ,webinar\nnew.person@example.org,ads\n',
-    );
+    await writeFile(join(dir.path, 'leads.csv'), 'lead_email,source\nALICE.MARTIN@example.com ,webinar\nnew.person@example.org,ads\n');
   });
   afterAll(() => dir[Symbol.asyncDispose]());
 
@@ -50,7 +62,18 @@ describe('run then read', () => {
     for (const value of PII) expect(read.stdout).not.toContain(value);
     const rows = parseCsv(read.stdout);
     const header = rows[0] as string[];
-    expect(header).toEqual(['customer_id', 'full_name', 'email', 'phone', 'card_number', 'iban', 'segment', 'amount', 'signup_date', 'notes']);
+    expect(header).toEqual([
+      'customer_id',
+      'full_name',
+      'email',
+      'phone',
+      'card_number',
+      'iban',
+      'segment',
+      'amount',
+      'signup_date',
+      'notes',
+    ]);
     const raw = parseCsv(CUSTOMERS);
     for (const col of ['segment', 'amount', 'signup_date']) {
       const i = header.indexOf(col);
@@ -78,7 +101,11 @@ describe('run then read', () => {
     expect((await runCli(['--home', home, 'read', 'customers', '--out', out], { cwd: dir.path })).code).toBe(0);
     expect((await readFile(out, 'utf8')).split('\n')[0]).toContain('customer_id');
     const lineage = await runCli(['--home', home, 'lineage', 'customers', '--json'], { cwd: dir.path });
-    const records = JSON.parse(lineage.stdout) as { kind: string; counts: { conserved: boolean }; plan: { column: string; entity: string | null }[] }[];
+    const records = JSON.parse(lineage.stdout) as {
+      kind: string;
+      counts: { conserved: boolean };
+      plan: { column: string; entity: string | null }[];
+    }[];
     const run = records.find((r) => r.kind === 'run');
     expect(run?.counts.conserved).toBe(true);
     expect(run?.plan.find((p) => p.column === 'email')?.entity).toBe('EMAIL_ADDRESS');
@@ -113,10 +140,28 @@ describe('bad input: a clear message, a quarantine entry, no row lost', () => {
 
   const cases: { name: string; file: string; body: Buffer | string; rule: RegExp; wholeFile: boolean }[] = [
     { name: 'an empty file', file: 'orders.csv', body: '', rule: /empty/, wholeFile: true },
-    { name: 'binary junk', file: 'orders.csv', body: Buffer.from([0x00, 0xff, 0x10, 0x80, 0x00, 0x01, 0xfe]), rule: /binary|encoding/, wholeFile: true },
+    {
+      name: 'binary junk',
+      file: 'orders.csv',
+      body: Buffer.from([0x00, 0xff, 0x10, 0x80, 0x00, 0x01, 0xfe]),
+      rule: /binary|encoding/,
+      wholeFile: true,
+    },
     { name: 'a wrong header', file: 'orders.csv', body: 'order_no,status,amount\n1,placed,3\n', rule: /header/, wholeFile: true },
-    { name: 'a row with a missing field', file: 'orders.csv', body: 'order_id,status,amount\n1,placed,3\n2,shipped\n3,placed,4\n', rule: /field-count/, wholeFile: false },
-    { name: 'a value outside its enum', file: 'orders.csv', body: 'order_id,status,amount\n1,placed,3\n2,lost,5\n3,placed,4\n', rule: /enum/, wholeFile: false },
+    {
+      name: 'a row with a missing field',
+      file: 'orders.csv',
+      body: 'order_id,status,amount\n1,placed,3\n2,shipped\n3,placed,4\n',
+      rule: /field-count/,
+      wholeFile: false,
+    },
+    {
+      name: 'a value outside its enum',
+      file: 'orders.csv',
+      body: 'order_id,status,amount\n1,placed,3\n2,lost,5\n3,placed,4\n',
+      rule: /enum/,
+      wholeFile: false,
+    },
     { name: 'a truncated gzip', file: 'orders.csv.gz', body: truncatedGzip(), rule: /gzip/, wholeFile: true },
   ];
 
@@ -124,10 +169,18 @@ describe('bad input: a clear message, a quarantine entry, no row lost', () => {
     it(`handles ${c.name}`, async () => {
       const path = join(dir.path, c.file);
       await writeFile(path, c.body);
-      const res = await runCli(['--home', home, 'run', c.file, '--dataset', 'orders', '--contract', 'orders.contract.yaml', '--json'], { cwd: dir.path });
+      const res = await runCli(['--home', home, 'run', c.file, '--dataset', 'orders', '--contract', 'orders.contract.yaml', '--json'], {
+        cwd: dir.path,
+      });
       expect(res.code).toBe(1);
       expect(res.stderr).not.toMatch(/\n\s+at /); // no stack trace
-      const [record] = JSON.parse(res.stdout) as { status: string; counts: { rowsIn: number; rowsQuarantined: number; rowsPublished: number; conserved: boolean }; error?: { message: string; rule?: string }; quarantineReasons: Record<string, number>; outputs: { bucket: string; role: string }[] }[];
+      const [record] = JSON.parse(res.stdout) as {
+        status: string;
+        counts: { rowsIn: number; rowsQuarantined: number; rowsPublished: number; conserved: boolean };
+        error?: { message: string; rule?: string };
+        quarantineReasons: Record<string, number>;
+        outputs: { bucket: string; role: string }[];
+      }[];
       expect(record?.counts.conserved).toBe(true);
       if (c.wholeFile) {
         expect(record?.status).toBe('QUARANTINED');

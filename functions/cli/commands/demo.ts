@@ -2,17 +2,16 @@
  * `privacy-pipeline demo` (what `npm start` runs): generated multi-locale data through the whole
  * local pipeline, with a guided tour of what happened.
  */
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { gzipSync } from 'node:zlib';
 import { join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
+import { renderLineageTree } from '../../core/lineage/render-tree.ts';
 import type { RunRecord } from '../../core/lineage/run-record.ts';
 import { ingestObject } from '../../core/pipeline/ingest-object.ts';
 import { readDataset } from '../../core/pipeline/read-dataset.ts';
-import { renderLineageTree } from '../../core/lineage/render-tree.ts';
 import type { Cell } from '../../core/types.ts';
 import type { CliContext } from '../cli-context.ts';
 import { fmtInt, renderRunSummary } from '../format-run.ts';

@@ -18,7 +18,8 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         return;
       }
       ctx.out(`master key       ${d.master.keyId}@${d.master.version} (versions: ${d.masterVersions.join(', ')})`);
-      for (const r of Object.values(d.pseudonym)) ctx.out(`${r.purpose.padEnd(16)} ${r.keyId}@${r.version} (wrapped by the master key; stable across rotation)`);
+      for (const r of Object.values(d.pseudonym))
+        ctx.out(`${r.purpose.padEnd(16)} ${r.keyId}@${r.version} (wrapped by the master key; stable across rotation)`);
       ctx.out(ctx.colors.dim(`keyring: ${d.path}`));
     });
   keys

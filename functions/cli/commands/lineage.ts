@@ -2,7 +2,7 @@
  * `privacy-pipeline lineage [dataset]`: the history as a tree, JSON, or OpenLineage events.
  */
 import type { Command } from 'commander';
-import { toOpenLineageEvents, lineageRecordToOpenLineage } from '../../core/lineage/openlineage.ts';
+import { lineageRecordToOpenLineage, toOpenLineageEvents } from '../../core/lineage/openlineage.ts';
 import { renderLineageTree } from '../../core/lineage/render-tree.ts';
 import type { RunRecord } from '../../core/lineage/run-record.ts';
 import type { LineageRecord } from '../../core/ports.ts';
@@ -40,7 +40,9 @@ export function registerLineage(program: Command, ctx: CliContext): void {
         return;
       }
       if (records.length === 0) {
-        ctx.out(dataset ? `no lineage for dataset '${dataset}'` : 'no lineage yet: run `privacy-pipeline run <file>` or `privacy-pipeline demo`');
+        ctx.out(
+          dataset ? `no lineage for dataset '${dataset}'` : 'no lineage yet: run `privacy-pipeline run <file>` or `privacy-pipeline demo`',
+        );
         return;
       }
       ctx.out(renderLineageTree(records, { color: ctx.color, ...(dataset ? { dataset } : {}) }));

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors.ts';
-import { runAdhocQuery, type AdhocQuery } from '../../core/pipeline/adhoc-query.ts';
+import { type AdhocQuery, runAdhocQuery } from '../../core/pipeline/adhoc-query.ts';
 import type { CliContext } from '../cli-context.ts';
 
 interface QueryOptions {
@@ -33,7 +33,7 @@ export function registerQuery(program: Command, ctx: CliContext): void {
     .option('--by <column>', 'group by a categorical column')
     .option('-e, --epsilon <e>', 'privacy loss to spend on this release')
     .option('--delta <d>', 'delta, for partition selection over undeclared keys')
-    .option('--bounds <low,high>', 'clamping bounds (default: the column\'s min and max in the contract)')
+    .option('--bounds <low,high>', "clamping bounds (default: the column's min and max in the contract)")
     .option('--json', 'print the release as JSON (`value`, or `values` for grouped queries)')
     .action(async (dataset: string, opts: QueryOptions, cmd: Command) => {
       const q = parseQuery(opts);
@@ -41,7 +41,18 @@ export function registerQuery(program: Command, ctx: CliContext): void {
       const result = await runAdhocQuery(ports, dataset, { ...q, requestedBy: ctx.io.env.USER ?? 'local-user' });
       const r = result.release;
       if (opts.json) {
-        ctx.out(JSON.stringify({ dataset, releaseId: result.releaseId, ...r, budget: { remainingEpsilon: result.spend.remainingEpsilon, remainingDelta: result.spend.remainingDelta } }, null, 2));
+        ctx.out(
+          JSON.stringify(
+            {
+              dataset,
+              releaseId: result.releaseId,
+              ...r,
+              budget: { remainingEpsilon: result.spend.remainingEpsilon, remainingDelta: result.spend.remainingDelta },
+            },
+            null,
+            2,
+          ),
+        );
         return;
       }
       const c = ctx.colors;
@@ -50,16 +61,29 @@ export function registerQuery(program: Command, ctx: CliContext): void {
           const ci = r.ci95ByKey?.[k];
           ctx.out(`  ${k.padEnd(20)} ${fmt(v)}${ci ? c.dim(`  95% CI [${fmt(ci[0])}, ${fmt(ci[1])}]`) : ''}`);
         }
-        if (r.partitionSelection) ctx.out(c.dim(`  keys below the partition-selection threshold (${fmt(r.partitionSelection.threshold)}) are not released`));
+        if (r.partitionSelection)
+          ctx.out(c.dim(`  keys below the partition-selection threshold (${fmt(r.partitionSelection.threshold)}) are not released`));
       } else {
-        ctx.out(`  ${r.kind}${r.column ? ` of ${r.column}` : ''}: ${c.bold(fmt(r.value ?? Number.NaN))}${r.ci95 ? c.dim(`  95% CI [${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`) : ''}`);
+        ctx.out(
+          `  ${r.kind}${r.column ? ` of ${r.column}` : ''}: ${c.bold(fmt(r.value ?? Number.NaN))}${r.ci95 ? c.dim(`  95% CI [${fmt(r.ci95[0])}, ${fmt(r.ci95[1])}]`) : ''}`,
+        );
       }
-      ctx.out(c.dim(`  ${r.mechanism}, scale ${fmt(r.noiseScale)}, ε ${r.epsilon}${r.delta ? ` δ ${r.delta}` : ''}, per ${r.privacyUnit}; ε ${fmt(result.spend.remainingEpsilon)} left; release ${result.releaseId}`));
+      ctx.out(
+        c.dim(
+          `  ${r.mechanism}, scale ${fmt(r.noiseScale)}, ε ${r.epsilon}${r.delta ? ` δ ${r.delta}` : ''}, per ${r.privacyUnit}; ε ${fmt(result.spend.remainingEpsilon)} left; release ${result.releaseId}`,
+        ),
+      );
     });
 }
 
 function parseQuery(o: QueryOptions): Omit<AdhocQuery, 'requestedBy'> {
-  const kinds = [o.count ? 'count' : undefined, o.sum ? 'sum' : undefined, o.mean ? 'mean' : undefined, o.median ? 'median' : undefined, o.histogram ? 'histogram' : undefined].filter(Boolean);
+  const kinds = [
+    o.count ? 'count' : undefined,
+    o.sum ? 'sum' : undefined,
+    o.mean ? 'mean' : undefined,
+    o.median ? 'median' : undefined,
+    o.histogram ? 'histogram' : undefined,
+  ].filter(Boolean);
   if (kinds.length !== 1) throw new UsageError('give exactly one of --count, --sum COL, --mean COL, --median COL, --histogram COL');
   const epsilon = Number(o.epsilon);
   if (o.epsilon === undefined || !Number.isFinite(epsilon) || epsilon <= 0) throw new UsageError('--epsilon must be a positive number');
@@ -68,7 +92,8 @@ function parseQuery(o: QueryOptions): Omit<AdhocQuery, 'requestedBy'> {
   let bounds: [number, number] | undefined;
   if (o.bounds !== undefined) {
     const parts = o.bounds.split(',').map(Number);
-    if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)) || (parts[0] as number) >= (parts[1] as number)) throw new UsageError('--bounds must be LOW,HIGH with LOW < HIGH');
+    if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)) || (parts[0] as number) >= (parts[1] as number))
+      throw new UsageError('--bounds must be LOW,HIGH with LOW < HIGH');
     bounds = [parts[0] as number, parts[1] as number];
   }
   let delta: number | undefined;
@@ -76,7 +101,14 @@ function parseQuery(o: QueryOptions): Omit<AdhocQuery, 'requestedBy'> {
     delta = Number(o.delta);
     if (!Number.isFinite(delta) || delta < 0 || delta >= 1) throw new UsageError('--delta must be in [0, 1)');
   }
-  return { kind, epsilon, ...(column ? { column } : {}), ...(o.by ? { by: o.by } : {}), ...(bounds ? { bounds } : {}), ...(delta !== undefined ? { delta } : {}) };
+  return {
+    kind,
+    epsilon,
+    ...(column ? { column } : {}),
+    ...(o.by ? { by: o.by } : {}),
+    ...(bounds ? { bounds } : {}),
+    ...(delta !== undefined ? { delta } : {}),
+  };
 }
 
 function fmt(v: number): string {

@@ -19,7 +19,7 @@ export function registerScan(program: Command, ctx: CliContext): void {
     .command('scan')
     .description('report the PII found in a file (column entities, free-text spans, re-identification risk); writes nothing')
     .argument('<file>', 'CSV or JSON Lines file, optionally .gz')
-    .option('-d, --dataset <name>', 'dataset name (default: the file name\'s stem)')
+    .option('-d, --dataset <name>', "dataset name (default: the file name's stem)")
     .option('-c, --contract <file>', 'dataset contract (YAML or JSON)')
     .option('--policy <file>', 'privacy policy (YAML or JSON)')
     .option('--sample <rows>', 'rows to sample', String(DEFAULT_PIPELINE_CONFIG.sampleRows))
@@ -44,7 +44,9 @@ export function registerScan(program: Command, ctx: CliContext): void {
         return;
       }
       const c = ctx.colors;
-      ctx.out(`${c.bold(file)}: ${report.format.format}${report.format.compression === 'gzip' ? '.gz' : ''}, ${report.columns.length} columns, ${fmtInt(report.rowsSampled)} rows sampled, contract ${report.contract.inferred ? 'inferred' : 'given'}`);
+      ctx.out(
+        `${c.bold(file)}: ${report.format.format}${report.format.compression === 'gzip' ? '.gz' : ''}, ${report.columns.length} columns, ${fmtInt(report.rowsSampled)} rows sampled, contract ${report.contract.inferred ? 'inferred' : 'given'}`,
+      );
       ctx.out('columns:');
       for (const line of renderPlan(ctx, report.plan)) ctx.out(line);
       if (report.spans.length > 0) {
@@ -55,7 +57,9 @@ export function registerScan(program: Command, ctx: CliContext): void {
       if (invalid.length > 0) ctx.out(`sampled rows breaking the contract: ${invalid.map(([r, n]) => `${r} ×${n}`).join(', ')}`);
       if (report.risk) {
         const r = report.risk;
-        ctx.out(`re-identification risk (k-anonymity over ${r.quasiIdentifiers.join(', ')}): smallest class ${r.smallestClass}, ${(r.shareBelowK * 100).toFixed(1)}% of sampled rows below k=${r.k}`);
+        ctx.out(
+          `re-identification risk (k-anonymity over ${r.quasiIdentifiers.join(', ')}): smallest class ${r.smallestClass}, ${(r.shareBelowK * 100).toFixed(1)}% of sampled rows below k=${r.k}`,
+        );
       }
     });
 }

@@ -3,18 +3,7 @@
  * reference the same customers. Seeded, so a run is reproducible; every PII value generated is
  * also returned as ground truth, so tests can prove none of it leaks.
  */
-import {
-  type Faker,
-  fakerDE,
-  fakerEN_GB,
-  fakerEN_US,
-  fakerES,
-  fakerFR,
-  fakerIT,
-  fakerNL,
-  fakerPL,
-  fakerPT_BR,
-} from '@faker-js/faker';
+import { type Faker, fakerDE, fakerEN_GB, fakerEN_US, fakerES, fakerFR, fakerIT, fakerNL, fakerPL, fakerPT_BR } from '@faker-js/faker';
 
 interface LocaleSpec {
   readonly faker: Faker;
@@ -43,37 +32,25 @@ const LOCALES: readonly LocaleSpec[] = [
   {
     faker: fakerEN_US,
     country: 'US',
-    notes: [
-      (p) => `Called ${p.name} re: warranty, left voicemail at ${p.phone}.`,
-      (p) => `New billing contact: ${p.email}.`,
-    ],
+    notes: [(p) => `Called ${p.name} re: warranty, left voicemail at ${p.phone}.`, (p) => `New billing contact: ${p.email}.`],
     plainNotes: ['Requested expedited shipping.', 'Loyalty tier upgraded after 12 orders.'],
   },
   {
     faker: fakerDE,
     country: 'DE',
-    notes: [
-      (p) => `Rückruf mit ${p.name} vereinbart, Tel. ${p.phone}.`,
-      (p) => `Kunde bittet um Rechnung an ${p.email}.`,
-    ],
+    notes: [(p) => `Rückruf mit ${p.name} vereinbart, Tel. ${p.phone}.`, (p) => `Kunde bittet um Rechnung an ${p.email}.`],
     plainNotes: ['Lieferung kam zwei Tage zu spät.', 'Möchte keine Werbung per Post.'],
   },
   {
     faker: fakerFR,
     country: 'FR',
-    notes: [
-      (p) => `Appel de ${p.name}, rappeler au ${p.phone}.`,
-      (p) => `Merci d'envoyer la facture à ${p.email}.`,
-    ],
+    notes: [(p) => `Appel de ${p.name}, rappeler au ${p.phone}.`, (p) => `Merci d'envoyer la facture à ${p.email}.`],
     plainNotes: ['Colis livré en retard.', 'Souhaite changer de formule.'],
   },
   {
     faker: fakerES,
     country: 'ES',
-    notes: [
-      (p) => `Hablé con ${p.name}; su teléfono es ${p.phone}.`,
-      (p) => `El cliente pide la factura en ${p.email}.`,
-    ],
+    notes: [(p) => `Hablé con ${p.name}; su teléfono es ${p.phone}.`, (p) => `El cliente pide la factura en ${p.email}.`],
     plainNotes: ['Pedido entregado sin incidencias.', 'Quiere cambiar la dirección de envío.'],
   },
   {
@@ -137,8 +114,23 @@ export interface DemoData {
 }
 
 const CUSTOMER_COLUMNS: readonly (keyof DemoCustomer)[] = [
-  'customer_id', 'first_name', 'last_name', 'email', 'phone', 'country', 'date_of_birth', 'postcode', 'city',
-  'signup_date', 'email_opt_in', 'iban', 'card_number', 'ip_address', 'lifetime_value', 'segment', 'notes',
+  'customer_id',
+  'first_name',
+  'last_name',
+  'email',
+  'phone',
+  'country',
+  'date_of_birth',
+  'postcode',
+  'city',
+  'signup_date',
+  'email_opt_in',
+  'iban',
+  'card_number',
+  'ip_address',
+  'lifetime_value',
+  'segment',
+  'notes',
 ];
 
 const IBAN_COUNTRIES: Record<string, string> = { GB: 'GB', DE: 'DE', FR: 'FR', ES: 'ES', IT: 'IT', NL: 'NL', PL: 'PL', BR: 'BR', US: 'DE' };
@@ -181,7 +173,8 @@ export function generateDemoData(opts: { customers: number; orders: number; seed
       notes: note,
     };
     customers.push(c);
-    for (const v of [c.customer_id, first, last, `${first} ${last}`, email, phone, intlPhone, c.iban, c.card_number, c.ip_address]) truth.add(v);
+    for (const v of [c.customer_id, first, last, `${first} ${last}`, email, phone, intlPhone, c.iban, c.card_number, c.ip_address])
+      truth.add(v);
   }
 
   const lines: string[] = [CUSTOMER_COLUMNS.join(',')];

@@ -17,10 +17,10 @@
  * group, not by the file. Writing buffers one row group (at most ROW_GROUP_ROWS rows or about
  * ROW_GROUP_BYTES of values) and hands its bytes on before buffering the next.
  */
-import { parquetMetadataAsync, parquetRead, parquetSchema, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { type FileMetaData, parquetMetadataAsync, parquetRead, parquetSchema, type SchemaElement } from 'hyparquet';
 import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { Cell, Row } from '../types.ts';
-import { type ParquetColumnType, columnTypeOf, isoDateFromDays, isoFromUnits, unitsFromIso } from './parquet-types.ts';
+import { columnTypeOf, isoDateFromDays, isoFromUnits, type ParquetColumnType, unitsFromIso } from './parquet-types.ts';
 import { fileError } from './text-source.ts';
 
 /** Random access to an object's bytes. */

@@ -5,10 +5,35 @@
 import * as z from 'zod';
 
 export const ENTITY_TYPES = [
-  'EMAIL_ADDRESS', 'PHONE_NUMBER', 'CREDIT_CARD', 'IBAN_CODE', 'US_SSN', 'IP_ADDRESS', 'MAC_ADDRESS', 'URL',
-  'DATE_OF_BIRTH', 'PERSON', 'STREET_ADDRESS', 'POSTCODE', 'UK_NINO', 'UK_NHS', 'ES_NIF', 'IT_FISCAL_CODE',
-  'PL_PESEL', 'IN_AADHAAR', 'DE_TAX_ID', 'AWS_ACCESS_KEY', 'AWS_SECRET_KEY', 'PRIVATE_KEY', 'JWT', 'API_TOKEN',
-  'SUBJECT_ID', 'AGE', 'GENDER', 'COUNTRY', 'FREE_TEXT',
+  'EMAIL_ADDRESS',
+  'PHONE_NUMBER',
+  'CREDIT_CARD',
+  'IBAN_CODE',
+  'US_SSN',
+  'IP_ADDRESS',
+  'MAC_ADDRESS',
+  'URL',
+  'DATE_OF_BIRTH',
+  'PERSON',
+  'STREET_ADDRESS',
+  'POSTCODE',
+  'UK_NINO',
+  'UK_NHS',
+  'ES_NIF',
+  'IT_FISCAL_CODE',
+  'PL_PESEL',
+  'IN_AADHAAR',
+  'DE_TAX_ID',
+  'AWS_ACCESS_KEY',
+  'AWS_SECRET_KEY',
+  'PRIVATE_KEY',
+  'JWT',
+  'API_TOKEN',
+  'SUBJECT_ID',
+  'AGE',
+  'GENDER',
+  'COUNTRY',
+  'FREE_TEXT',
 ] as const;
 
 export const OPERATOR_NAMES = ['token', 'encrypt', 'mask', 'redact', 'generalize', 'drop', 'keep'] as const;
@@ -69,7 +94,7 @@ export const datasetContractSchema = z
     subjectKey: z.string().optional().describe('Column that identifies the data subject (erasure, DP privacy unit).'),
     maxInvalidRowShare: z.number().min(0).max(1).default(0.05).describe('Above this share of invalid rows the whole file is quarantined.'),
     defaultRegion: z.string().length(2).optional().describe('ISO country for national phone numbers.'),
-    regionColumn: z.string().optional().describe('Column holding each row\'s ISO country, for phone parsing.'),
+    regionColumn: z.string().optional().describe("Column holding each row's ISO country, for phone parsing."),
     quasiIdentifiers: z.array(z.string()).optional(),
     kAnonymity: z
       .object({ k: z.number().int().min(2).default(5), action: z.enum(['report', 'suppress']).default('report') })

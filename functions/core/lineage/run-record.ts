@@ -2,7 +2,7 @@
  * The lineage record of one pipeline run. It never holds a cell value: only names, counts,
  * hashes, keys' ids and versions, and rule ids.
  */
-import type { BucketRole, ColumnDecision, DataFormat, Compression, KeyRef } from '../types.ts';
+import type { BucketRole, ColumnDecision, Compression, DataFormat, KeyRef } from '../types.ts';
 
 export type RunStatus = 'COMPLETE' | 'QUARANTINED' | 'FAILED' | 'SKIPPED';
 
@@ -13,7 +13,15 @@ export interface ObjectDigest {
   readonly sha256: string;
   readonly versionId?: string;
   /** What the object is, for readers of lineage. */
-  readonly role: 'input' | 'curated' | 'quarantine-rows' | 'quarantine-file' | 'quarantine-report' | 'aggregates' | 'subject-index' | 'manifest';
+  readonly role:
+    | 'input'
+    | 'curated'
+    | 'quarantine-rows'
+    | 'quarantine-file'
+    | 'quarantine-report'
+    | 'aggregates'
+    | 'subject-index'
+    | 'manifest';
   readonly rows?: number;
   /** For subject indexes: false when some rows could not be tokenised, so erasure must scan the object. */
   readonly exhaustive?: boolean;
@@ -85,7 +93,13 @@ export interface RunRecord {
   /** Sortable ingest sequence used in output keys; ingest order = lexicographic order. */
   readonly runKey: string;
   readonly input: ObjectDigest & { readonly format: DataFormat; readonly compression: Compression };
-  readonly contract: { readonly hash: string; readonly source: string; readonly inferred: boolean; readonly version?: number; readonly body?: unknown };
+  readonly contract: {
+    readonly hash: string;
+    readonly source: string;
+    readonly inferred: boolean;
+    readonly version?: number;
+    readonly body?: unknown;
+  };
   readonly policy: { readonly hash: string; readonly version: string };
   readonly plan: readonly ColumnDecision[];
   readonly counts: RunCounts;
@@ -100,7 +114,12 @@ export interface RunRecord {
   /** Spreadsheet-formula cells neutralised in CSV output. */
   readonly formulaCellsNeutralised: number;
   readonly codeVersion: string;
-  readonly timings: { readonly startedAt: string; readonly endedAt: string; readonly ms: number; readonly stages?: Readonly<Record<string, number>> };
+  readonly timings: {
+    readonly startedAt: string;
+    readonly endedAt: string;
+    readonly ms: number;
+    readonly stages?: Readonly<Record<string, number>>;
+  };
   readonly error?: { readonly class: string; readonly message: string; readonly rule?: string };
   /** Why the ingest-time DP releases were refused (budget), when they were. */
   readonly budgetRefusal?: string;

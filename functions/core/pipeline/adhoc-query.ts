@@ -5,12 +5,11 @@
  */
 import { decodeTable } from '../codecs/decode-table.ts';
 import { formatFromKey } from '../codecs/file-format.ts';
-import { DEFAULT_PRIVACY_BUDGET, type AggregateQuery, type DatasetContract } from '../contract/contract-schema.ts';
+import { type AggregateQuery, type DatasetContract, DEFAULT_PRIVACY_BUDGET } from '../contract/contract-schema.ts';
 import { createRowValidator } from '../contract/row-validator.ts';
-import { Aggregator, budgetFor, validateQueries } from '../dp/aggregator.ts';
-import { releaseAggregates, type ReleasedAggregate } from '../dp/aggregator.ts';
+import { Aggregator, budgetFor, type ReleasedAggregate, releaseAggregates, validateQueries } from '../dp/aggregator.ts';
 import { UsageError } from '../errors.ts';
-import type { ObjectDigest, BudgetSpend } from '../lineage/run-record.ts';
+import type { BudgetSpend, ObjectDigest } from '../lineage/run-record.ts';
 import type { Ports } from '../ports.ts';
 import { DEFAULT_POLICY } from '../pseudonymise/policy.ts';
 import { createRowTransformer } from '../pseudonymise/row-transformer.ts';
@@ -67,7 +66,10 @@ export async function runAdhocQuery(ports: Ports, dataset: string, q: AdhocQuery
     seen.add(run.input.key);
     const { body } = await ports.objects.get('ingest', run.input.key);
     const hinted = formatFromKey(run.input.key);
-    const table = await decodeTable(body, { fileName: run.input.key, ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}) });
+    const table = await decodeTable(body, {
+      fileName: run.input.key,
+      ...(hinted ? { format: hinted.format, compression: hinted.compression } : {}),
+    });
     const runContract = (run.contract.body as DatasetContract | undefined) ?? contract;
     const validator = createRowValidator(runContract, table.columns);
     // Only subject tokens are needed (suppression): `encrypt` columns need no vault key here.
@@ -114,7 +116,10 @@ function toAggregateQuery(q: AdhocQuery, contract: DatasetContract): AggregateQu
   let bounds = q.bounds;
   if (!bounds && column && column.min !== undefined && column.max !== undefined) bounds = [column.min, column.max];
   if ((q.kind === 'sum' || q.kind === 'mean' || q.kind === 'median') && !bounds) {
-    throw new UsageError(`--${q.kind} ${q.column} needs clamping bounds: pass --bounds LOW,HIGH or declare min and max on the column in the contract`, q.column ? { column: q.column } : {});
+    throw new UsageError(
+      `--${q.kind} ${q.column} needs clamping bounds: pass --bounds LOW,HIGH or declare min and max on the column in the contract`,
+      q.column ? { column: q.column } : {},
+    );
   }
   const domain = groupColumn?.enum;
   const needsPartitionSelection = (q.kind === 'histogram' || q.by !== undefined) && !domain;

@@ -9,7 +9,10 @@ export interface Digest {
  * Passes bytes through while counting and hashing them, so lineage gets size and sha256 of
  * inputs and outputs without a second read.
  */
-export function digesting(source: AsyncIterable<Uint8Array>, onChunk?: (bytesSoFar: number) => void): {
+export function digesting(
+  source: AsyncIterable<Uint8Array>,
+  onChunk?: (bytesSoFar: number) => void,
+): {
   readonly bytes: AsyncIterable<Uint8Array>;
   digest(): Digest;
 } {

@@ -35,7 +35,22 @@ export interface PublishResult {
   readonly releases: ReleasedAggregate[];
 }
 
-const CSV_COLUMNS = ['release_id', 'query_id', 'kind', 'column', 'by', 'key', 'value', 'ci95_low', 'ci95_high', 'mechanism', 'noise_scale', 'epsilon', 'delta', 'privacy_unit'];
+const CSV_COLUMNS = [
+  'release_id',
+  'query_id',
+  'kind',
+  'column',
+  'by',
+  'key',
+  'value',
+  'ci95_low',
+  'ci95_high',
+  'mechanism',
+  'noise_scale',
+  'epsilon',
+  'delta',
+  'privacy_unit',
+];
 
 export async function publishAggregates(ports: Ports, req: PublishRequest): Promise<PublishResult> {
   const recorded = await ports.lineage.get(`release-${req.releaseId}`);
@@ -62,7 +77,12 @@ export async function publishAggregates(ports: Ports, req: PublishRequest): Prom
   const json = new TextEncoder().encode(`${JSON.stringify(document, null, 2)}\n`);
   const outputs: ObjectDigest[] = [];
   outputs.push(await put(ports, req, req.keys.json, json, 'application/json'));
-  const csv = encodeTable(CSV_COLUMNS, toAsync(csvRows(req.releaseId, releases)), { format: 'csv', compression: 'none', delimiter: ',', bom: false, lineEnding: '\n' }, { neutraliseFormulas: true });
+  const csv = encodeTable(
+    CSV_COLUMNS,
+    toAsync(csvRows(req.releaseId, releases)),
+    { format: 'csv', compression: 'none', delimiter: ',', bom: false, lineEnding: '\n' },
+    { neutraliseFormulas: true },
+  );
   outputs.push(await put(ports, req, req.keys.csv, csv.bytes, 'text/csv; charset=utf-8'));
   await ports.lineage.append({
     id: `release-${req.releaseId}`,
@@ -75,7 +95,16 @@ export async function publishAggregates(ports: Ports, req: PublishRequest): Prom
     spent: req.amount,
     remaining: state.remaining,
     total: state.total,
-    queries: releases.map((r) => ({ id: r.id, kind: r.kind, column: r.column ?? null, by: r.by ?? null, mechanism: r.mechanism, epsilon: r.epsilon, delta: r.delta, privacyUnit: r.privacyUnit })),
+    queries: releases.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      column: r.column ?? null,
+      by: r.by ?? null,
+      mechanism: r.mechanism,
+      epsilon: r.epsilon,
+      delta: r.delta,
+      privacyUnit: r.privacyUnit,
+    })),
     outputs,
   });
   return { spend, outputs, releases };
@@ -131,7 +160,13 @@ async function* toAsync<T>(items: Iterable<T>): AsyncIterable<T> {
   yield* items;
 }
 
-async function put(ports: Ports, req: PublishRequest, key: string, body: Uint8Array | AsyncIterable<Uint8Array>, contentType: string): Promise<ObjectDigest> {
+async function put(
+  ports: Ports,
+  req: PublishRequest,
+  key: string,
+  body: Uint8Array | AsyncIterable<Uint8Array>,
+  contentType: string,
+): Promise<ObjectDigest> {
   const d = body instanceof Uint8Array ? digesting(toAsync([body])) : digesting(body);
   const info = await ports.objects.put('aggregates', key, d.bytes, {
     contentType,

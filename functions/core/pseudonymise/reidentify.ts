@@ -109,7 +109,10 @@ export async function reidentify(ports: Ports, req: ReidentifyRequest, opts: Rei
     }
     const parsed = parseEncryptedToken(token);
     if (!parsed) {
-      throw new ReidentificationError(`token ${i + 1} of ${req.tokens.length}: not an encrypt token`, { rule: 'token-format', token: i + 1 });
+      throw new ReidentificationError(`token ${i + 1} of ${req.tokens.length}: not an encrypt token`, {
+        rule: 'token-format',
+        token: i + 1,
+      });
     }
     // The vault is read, never a cache: a key shredded a moment ago is gone for good.
     const vaultKey = await ports.subjectKeys.get(parsed.ref);

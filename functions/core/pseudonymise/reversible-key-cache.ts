@@ -35,7 +35,7 @@ export class ReversibleKeyCache {
     for (let i = 0; i < missing.length; i += PREFETCH_CONCURRENCY) {
       const part = missing.slice(i, i + PREFETCH_CONCURRENCY);
       const keys = await Promise.all(part.map((r) => this.vault.getOrCreate(r)));
-      part.forEach((r, j) => this.keys.set(r, keys[j] as Uint8Array));
+      for (const [j, r] of part.entries()) this.keys.set(r, keys[j] as Uint8Array);
       this.fetched += part.length;
     }
   }

@@ -240,7 +240,10 @@ export function createRowTransformer(
   const scanners = new Map<string, TextScanner>();
   const scannerFor = (region: string): TextScanner => {
     let s = scanners.get(region);
-    if (!s) scanners.set(region, (s = createTextScanner({ defaultRegion: region, minScore: policy.minSpanScore })));
+    if (!s) {
+      s = createTextScanner({ defaultRegion: region, minScore: policy.minSpanScore });
+      scanners.set(region, s);
+    }
     return s;
   };
 
@@ -279,7 +282,10 @@ export function createRowTransformer(
   const spanEncrypt = new Map<EntityType, boolean>();
   const spanIsEncrypt = (entity: EntityType): boolean => {
     let v = spanEncrypt.get(entity);
-    if (v === undefined) spanEncrypt.set(entity, (v = operatorFor(policy, entity).operator === 'encrypt'));
+    if (v === undefined) {
+      v = operatorFor(policy, entity).operator === 'encrypt';
+      spanEncrypt.set(entity, v);
+    }
     return v;
   };
   const hasText = plans.some((p) => p.kind === 'text');

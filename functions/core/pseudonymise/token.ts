@@ -226,7 +226,10 @@ const HKDF_SALT = new TextEncoder().encode('privacy-pipeline/token/v1');
 export function deriveEntityKey(hmacKey: Uint8Array, entity: EntityType): Uint8Array {
   if (hmacKey.length < 16) throw new UsageError('pseudonymisation key must be at least 128 bits', { rule: 'key-length' });
   let perKey = entityKeys.get(hmacKey);
-  if (!perKey) entityKeys.set(hmacKey, (perKey = new Map()));
+  if (!perKey) {
+    perKey = new Map();
+    entityKeys.set(hmacKey, perKey);
+  }
   let k = perKey.get(entity);
   if (!k) {
     k = new Uint8Array(hkdfSync('sha256', hmacKey, HKDF_SALT, `entity:${entity}`, 32));

@@ -6,7 +6,12 @@ import { S3ObjectStore } from '../../../functions/adapters/aws/s3-object-store.t
 import { ObjectNotFoundError } from '../../../functions/core/errors.ts';
 import { type S3Emulator, startS3rver } from '../../support/emulators.ts';
 
-const BUCKETS = { ingest: 'pp-range-ingest', curated: 'pp-range-curated', quarantine: 'pp-range-quarantine', aggregates: 'pp-range-aggregates' } as const;
+const BUCKETS = {
+  ingest: 'pp-range-ingest',
+  curated: 'pp-range-curated',
+  quarantine: 'pp-range-quarantine',
+  aggregates: 'pp-range-aggregates',
+} as const;
 
 describe('S3ObjectStore.readRange', () => {
   let s3: S3Emulator;
@@ -44,7 +49,12 @@ describe('S3ObjectStore.readRange', () => {
     mock.on(GetObjectCommand).resolves({ Body: body() as never, ContentRange: 'bytes 10-12/100' });
     const mocked = new S3ObjectStore({ client, buckets: BUCKETS });
     expect(Array.from(await mocked.readRange('curated', 'k', 10, 13, { versionId: 'v1' }))).toEqual([1, 2, 3]);
-    expect(mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toMatchObject({ Bucket: BUCKETS.curated, Key: 'k', Range: 'bytes=10-12', VersionId: 'v1' });
+    expect(mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: BUCKETS.curated,
+      Key: 'k',
+      Range: 'bytes=10-12',
+      VersionId: 'v1',
+    });
     mock.restore();
   });
 });

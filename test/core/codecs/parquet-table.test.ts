@@ -1,9 +1,8 @@
 import { parquetMetadata } from 'hyparquet';
 import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import { describe, expect, it } from 'vitest';
-import { decodeTable } from '../../../functions/core/codecs/decode-table.ts';
+import { decodeTable, PARQUET_FORMAT } from '../../../functions/core/codecs/decode-table.ts';
 import { encodeTable } from '../../../functions/core/codecs/encode-table.ts';
-import { PARQUET_FORMAT } from '../../../functions/core/codecs/decode-table.ts';
 import { isoFromUnits, unitsFromIso } from '../../../functions/core/codecs/parquet-types.ts';
 import type { Cell } from '../../../functions/core/types.ts';
 

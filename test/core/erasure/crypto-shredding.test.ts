@@ -80,7 +80,9 @@ describe('crypto-shredding of reversible tokens', () => {
     expect(revealed.map((r) => r.value)).toEqual(['ana.silva@example.com', 'C-1001']);
     const audits: unknown[] = [];
     for await (const r of ports.lineage.list({ kind: 'reidentification' })) audits.push(r);
-    expect(audits).toEqual([expect.objectContaining({ requestedBy: 'dpo@corp', tokenHashes: [tokenHash(ana.email), tokenHash(ana.customer_id)] })]);
+    expect(audits).toEqual([
+      expect.objectContaining({ requestedBy: 'dpo@corp', tokenHashes: [tokenHash(ana.email), tokenHash(ana.customer_id)] }),
+    ]);
 
     // What an analyst copied out before the erasure, and the keys that decrypt it today.
     const saved = [ana.email, ana.customer_id, ana.last_ip];

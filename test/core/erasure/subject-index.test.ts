@@ -102,7 +102,12 @@ describe('SubjectIndexBuilder / subjectIndexMayContain', () => {
     [1e-2, 10_000, 100_000],
     [1e-4, 20_000, 200_000],
   ])('keeps the false-positive rate near the configured %s', (rate, n, queries) => {
-    const reader = readSubjectIndex(build(Array.from({ length: n }, (_, i) => token('EMAIL', i)), rate));
+    const reader = readSubjectIndex(
+      build(
+        Array.from({ length: n }, (_, i) => token('EMAIL', i)),
+        rate,
+      ),
+    );
     let hits = 0;
     for (let i = 0; i < queries; i++) if (reader.mayContain(token('ABSENT', i))) hits++;
     const observed = hits / queries;
@@ -163,7 +168,10 @@ describe('SubjectIndexBuilder / subjectIndexMayContain', () => {
 
     it('error messages carry no token', () => {
       try {
-        subjectIndexMayContain(mutate((b) => (b[b.length - 1] = (b[b.length - 1] as number) ^ 1)), token('EMAIL', 3));
+        subjectIndexMayContain(
+          mutate((b) => (b[b.length - 1] = (b[b.length - 1] as number) ^ 1)),
+          token('EMAIL', 3),
+        );
         expect.unreachable();
       } catch (e) {
         expect((e as Error).message).not.toContain('EMAIL_');

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { formatBytes, renderLineageTree } from '../../../functions/core/lineage/render-tree.ts';
 import type { RunRecord } from '../../../functions/core/lineage/run-record.ts';
 import type { LineageRecord } from '../../../functions/core/ports.ts';
-import { completeRun, erasureRecord, failedRun, quarantinedRun, rawStringCells, reidentificationRecord, releaseRecord, skippedRun } from './run-record-fixtures.ts';
+import {
+  completeRun,
+  erasureRecord,
+  failedRun,
+  quarantinedRun,
+  rawStringCells,
+  reidentificationRecord,
+  releaseRecord,
+  skippedRun,
+} from './run-record-fixtures.ts';
 
 const asRecord = (r: RunRecord): LineageRecord => r as unknown as LineageRecord;
 // Appended out of ingest order on purpose: the tree sorts runs by runKey.
@@ -50,7 +59,10 @@ describe('renderLineageTree', () => {
     ['release with budget', ['release adhoc-01', 'by ml-team']],
     ['release query', ['q1: count by country', 'laplace, ε 0.5']],
     ['erasure with verification', ['erasure req-5521', '✓ verified']],
-    ['erasure certificate summary', ['certificate', 'subject EMAIL_e3b0c4 (email)', 'candidates 2', 'objects read 2', 'versions deleted 2', 'rows removed 2']],
+    [
+      'erasure certificate summary',
+      ['certificate', 'subject EMAIL_e3b0c4 (email)', 'candidates 2', 'objects read 2', 'versions deleted 2', 'rows removed 2'],
+    ],
     ['re-identification: who', ['re-identification', 'by compliance-officer-2']],
     ['re-identification: why', ['why', 'fraud investigation FR-2291']],
     ['failed run with no contract', ['contract', 'none resolved']],
@@ -71,11 +83,17 @@ describe('renderLineageTree', () => {
       're-identification',
     ]);
     // Datasets are separate trees, sorted by name.
-    expect(lines(plain).filter((l) => /^[^\s│├└]/.test(l)).map((l) => l.split('  ')[0])).toEqual(['customers', 'orders']);
+    expect(
+      lines(plain)
+        .filter((l) => /^[^\s│├└]/.test(l))
+        .map((l) => l.split('  ')[0]),
+    ).toEqual(['customers', 'orders']);
   });
 
   it('marks a broken conservation and a failed verification', () => {
-    const broken = completeRun({ counts: { rowsIn: 5, rowsPublished: 3, rowsQuarantined: 1, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: false } });
+    const broken = completeRun({
+      counts: { rowsIn: 5, rowsPublished: 3, rowsQuarantined: 1, rowsSuppressed: 0, rowsKSuppressed: 0, conserved: false },
+    });
     const text = renderLineageTree([asRecord(broken), erasureRecord(false)], { color: false });
     expect(lineWith(text, 'counts', 'conservation ✗')).toBeDefined();
     expect(lineWith(text, 'erasure req-5521', '✗ verification failed')).toBeDefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ingestObject } from '../../../functions/core/pipeline/ingest-object.ts';
 import type { RunRecord } from '../../../functions/core/lineage/run-record.ts';
+import { ingestObject } from '../../../functions/core/pipeline/ingest-object.ts';
 import { drop, localHome, readText } from '../../support/local-home.ts';
 
 const HEADER = 'customer_id,email,date_of_birth,segment,amount';
@@ -32,8 +32,14 @@ describe('ingestObject', () => {
     expect(record.counts).toMatchObject({ rowsIn: 20, rowsPublished: 18, rowsQuarantined: 2, conserved: true });
     expect(record.quarantineReasons).toEqual({ enum: 1, required: 1 });
     const quarantined = await readText(home.ports, 'quarantine', record.outputs.find((o) => o.role === 'quarantine-rows')?.key ?? '');
-    const lines = quarantined.trim().split('\n').map((l) => JSON.parse(l) as { _row: number; _rules: string[] });
-    expect(lines.map((l) => [l._row, l._rules])).toEqual([[4, ['enum']], [8, ['required']]]);
+    const lines = quarantined
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { _row: number; _rules: string[] });
+    expect(lines.map((l) => [l._row, l._rules])).toEqual([
+      [4, ['enum']],
+      [8, ['required']],
+    ]);
     // The report names rows, columns and rules, never values.
     const report = await readText(home.ports, 'quarantine', record.outputs.find((o) => o.role === 'quarantine-report')?.key ?? '');
     expect(report).toContain('"rule": "enum"');
@@ -124,15 +130,27 @@ describe('ingestObject', () => {
     const many = (n: number, amount: (i: number) => string) =>
       csv(Array.from({ length: n }, (_, i) => `C${200000 + i},p${i}@example.com,1980-01-01,smb,${amount(i)}`));
     for (const f of ['h1', 'h2']) {
-      await drop(home.ports, `people/${f}.csv`, many(200, (i) => String(100 + (i % 10))));
+      await drop(
+        home.ports,
+        `people/${f}.csv`,
+        many(200, (i) => String(100 + (i % 10))),
+      );
       await ingestObject(home.ports, { key: `people/${f}.csv`, contract: CONTRACT });
     }
-    await drop(home.ports, 'people/h3.csv', many(200, (i) => (i % 2 ? '' : String(100000 + i))));
+    await drop(
+      home.ports,
+      'people/h3.csv',
+      many(200, (i) => (i % 2 ? '' : String(100000 + i))),
+    );
     const drifted = await ingestObject(home.ports, { key: 'people/h3.csv', contract: CONTRACT });
     expect(drifted.record.status).toBe('COMPLETE');
     expect(drifted.record.drift.map((d) => d.column)).toContain('amount');
     const strict = { ...CONTRACT, text: `${CONTRACT.text}\ndrift: { fail: true }` };
-    await drop(home.ports, 'people/h4.csv', many(200, (i) => (i % 2 ? '' : String(90000 + i))));
+    await drop(
+      home.ports,
+      'people/h4.csv',
+      many(200, (i) => (i % 2 ? '' : String(90000 + i))),
+    );
     const failed = await ingestObject(home.ports, { key: 'people/h4.csv', contract: strict });
     expect(failed.record.status).toBe('QUARANTINED');
     expect(failed.record.error?.rule).toBe('drift');
@@ -142,7 +160,10 @@ describe('ingestObject', () => {
     await using home = await localHome();
     await expect(ingestObject(home.ports, { key: '../etc/passwd' })).rejects.toThrow(/object key rejected/);
     await drop(home.ports, 'people/i.csv', csv([row(1)]));
-    const { record } = await ingestObject(home.ports, { key: 'people/i.csv', contract: { text: CONTRACT.text.replace('dataset: people', 'dataset: other'), source: 'x.yaml' } });
+    const { record } = await ingestObject(home.ports, {
+      key: 'people/i.csv',
+      contract: { text: CONTRACT.text.replace('dataset: people', 'dataset: other'), source: 'x.yaml' },
+    });
     expect(record.status).toBe('QUARANTINED');
     expect(record.error?.message).toContain("contract is for dataset 'other'");
   });
@@ -163,7 +184,9 @@ describe('ingestObject and a concurrent erasure', () => {
       return all();
     };
     await drop(home.ports, 'people/z2.csv', csv([row(2), row(3)]));
-    await expect(ingestObject(home.ports, { key: 'people/z2.csv', contract: CONTRACT })).rejects.toMatchObject({ context: { rule: 'erasure-during-ingest' } });
+    await expect(ingestObject(home.ports, { key: 'people/z2.csv', contract: CONTRACT })).rejects.toMatchObject({
+      context: { rule: 'erasure-during-ingest' },
+    });
     const retry = await ingestObject(home.ports, { key: 'people/z2.csv', contract: CONTRACT });
     expect(retry.record.counts).toMatchObject({ rowsPublished: 1, rowsSuppressed: 1 });
   });

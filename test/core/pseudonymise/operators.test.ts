@@ -35,7 +35,7 @@ describe('operators', () => {
     expect(op('token', 'EMAIL_ADDRESS', { shape: 'email' })('a@b.example')).toMatch(/^EMAIL_[0-9a-f]{16}@example\.invalid$/);
   });
 
-  it('encrypt gives a reversible token carrying the value\'s pseudonym, under its vault key', () => {
+  it("encrypt gives a reversible token carrying the value's pseudonym, under its vault key", () => {
     const asked: string[] = [];
     const enc = compileOperator('encrypt', {
       entity: 'EMAIL_ADDRESS',
@@ -51,7 +51,14 @@ describe('operators', () => {
   });
 
   it('encrypt fails closed when the vault key was not fetched', () => {
-    const none = compileOperator('encrypt', { entity: 'EMAIL_ADDRESS', options: {}, hmacKey: KEY, sivKey: KEY, tokenLength: 16, reversibleKey: () => undefined });
+    const none = compileOperator('encrypt', {
+      entity: 'EMAIL_ADDRESS',
+      options: {},
+      hmacKey: KEY,
+      sivKey: KEY,
+      tokenLength: 16,
+      reversibleKey: () => undefined,
+    });
     for (const fn of [none, op('encrypt', 'EMAIL_ADDRESS')]) {
       expect(() => fn('alice@example.com')).toThrow(expect.objectContaining({ context: { rule: 'subject-key-missing' } }));
       expect(() => fn('alice@example.com')).toThrow(SanitisationError);
